@@ -1,0 +1,505 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"gopkg.in/yaml.v3"
+
+	"github.com/ringo-pbx/ringo/internal/directory"
+)
+
+var (
+	serverURL string
+	tokenFlag string
+	jsonOut   bool
+)
+
+func addClientFlags(root *cobra.Command) {
+	pf := root.PersistentFlags()
+	pf.StringVar(&serverURL, "server", "", "API URL (default $RINGO_SERVER or http://127.0.0.1:8080)")
+	pf.StringVar(&tokenFlag, "token", "", "admin token (default $RINGO_TOKEN or the one in DATA/admin.token)")
+	pf.BoolVar(&jsonOut, "json", false, "print JSON")
+}
+
+// client talks to a running server's admin API.
+type client struct {
+	base  string
+	token string
+	http  *http.Client
+}
+
+func newClient() (*client, error) {
+	base := serverURL
+	if base == "" {
+		base = os.Getenv("RINGO_SERVER")
+	}
+	if base == "" {
+		base = "http://127.0.0.1:8080"
+	}
+	tok := tokenFlag
+	if tok == "" {
+		tok = os.Getenv("RINGO_TOKEN")
+	}
+	if tok == "" {
+		b, err := os.ReadFile(filepath.Join(dataDir, "admin.token"))
+		if err != nil {
+			return nil, fmt.Errorf("no admin token: set RINGO_TOKEN, pass --token, or --data pointing at the server's data directory (%w)", err)
+		}
+		tok = strings.TrimSpace(string(b))
+	}
+	return &client{base: strings.TrimRight(base, "/"), token: tok, http: &http.Client{Timeout: 30 * time.Second}}, nil
+}
+
+// do sends a request and decodes a JSON answer into out (if not nil).
+func (c *client) do(method, path string, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, c.base+path, body)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w (is `ringo serve` running?)", method, path, err)
+	}
+	defer res.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(res.Body, 64<<20))
+	if err != nil {
+		return err
+	}
+	if res.StatusCode >= 300 {
+		var e struct {
+			Error string `json:"error"`
+		}
+		if json.Unmarshal(data, &e) == nil && e.Error != "" {
+			return fmt.Errorf("%s %s: %s: %s", method, path, res.Status, e.Error)
+		}
+		return fmt.Errorf("%s %s: %s", method, path, res.Status)
+	}
+	if out != nil && len(data) > 0 {
+		if raw, ok := out.(*json.RawMessage); ok {
+			*raw = data
+			return nil
+		}
+		return json.Unmarshal(data, out)
+	}
+	return nil
+}
+
+func printJSON(cmd *cobra.Command, raw json.RawMessage) {
+	cmd.OutOrStdout().Write(raw)
+}
+
+func table(cmd *cobra.Command) *tabwriter.Writer {
+	return tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
+}
+
+// splitAddr splits name@domain.
+func splitAddr(s string) (name, domain string, err error) {
+	name, domain, ok := strings.Cut(s, "@")
+	if !ok || name == "" || domain == "" {
+		return "", "", fmt.Errorf("%q: want NAME@DOMAIN", s)
+	}
+	return name, domain, nil
+}
+
+func esc(s string) string { return url.PathEscape(s) }
+
+func applyCmd() *cobra.Command {
+	var file string
+	cmd := &cobra.Command{
+		Use:   "apply -f FILE.yaml",
+		Short: "Create or update domains, accounts, aliases and forwarders from a file (idempotent)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if file == "" {
+				return errors.New("apply needs -f FILE.yaml")
+			}
+			doc, err := readDoc(file)
+			if err != nil {
+				return err
+			}
+			c, err := newClient()
+			if err != nil {
+				return err
+			}
+			var rep directory.Report
+			if err := c.do("POST", "/api/v1/apply", doc, &rep); err != nil {
+				return err
+			}
+			if jsonOut {
+				return json.NewEncoder(cmd.OutOrStdout()).Encode(rep)
+			}
+			for _, it := range rep.Items {
+				if it.Changed {
+					fmt.Fprintf(cmd.OutOrStdout(), "%s %s: changed\n", it.Kind, it.Name)
+				}
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%d changed, %d unchanged\n", rep.Changed, rep.Unchanged)
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&file, "file", "f", "", "provisioning file (YAML)")
+	return cmd
+}
+
+// readDoc reads and checks a provisioning file, reporting every problem with the file name.
+func readDoc(file string) (directory.Doc, error) {
+	var doc directory.Doc
+	f, err := os.Open(file)
+	if err != nil {
+		return doc, err
+	}
+	defer f.Close()
+	dec := yaml.NewDecoder(f)
+	dec.KnownFields(true)
+	if err := dec.Decode(&doc); err != nil {
+		return doc, fmt.Errorf("%s: %w", file, err)
+	}
+	if err := doc.Check(); err != nil {
+		return doc, fmt.Errorf("%s: %w", file, err)
+	}
+	return doc, nil
+}
+
+func domainCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "domain", Short: "List, add and remove domains"}
+	var main bool
+	add := &cobra.Command{
+		Use: "add NAME", Short: "Add (or update) a domain", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := newClient()
+			if err != nil {
+				return err
+			}
+			return c.do("PUT", "/api/v1/domains/"+esc(args[0]), directory.DomainSpec{Name: args[0], Main: main}, nil)
+		},
+	}
+	add.Flags().BoolVar(&main, "main", false, "requests to the server's IP address belong to this domain")
+	cmd.AddCommand(&cobra.Command{
+		Use: "list", Short: "List domains", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := newClient()
+			if err != nil {
+				return err
+			}
+			var raw json.RawMessage
+			if err := c.do("GET", "/api/v1/domains", nil, &raw); err != nil {
+				return err
+			}
+			if jsonOut {
+				printJSON(cmd, raw)
+				return nil
+			}
+			var ds []struct {
+				Name string `json:"name"`
+				Main bool   `json:"main"`
+			}
+			json.Unmarshal(raw, &ds)
+			tw := table(cmd)
+			fmt.Fprintln(tw, "DOMAIN\tMAIN")
+			for _, d := range ds {
+				fmt.Fprintf(tw, "%s\t%v\n", d.Name, d.Main)
+			}
+			return tw.Flush()
+		},
+	}, add, &cobra.Command{
+		Use: "rm NAME", Short: "Remove a domain with all its accounts", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := newClient()
+			if err != nil {
+				return err
+			}
+			return c.do("DELETE", "/api/v1/domains/"+esc(args[0]), nil, nil)
+		},
+	})
+	return cmd
+}
+
+func accountCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "account", Short: "List, add, change and remove accounts"}
+	var password, realName, language, timezone string
+	var aliases []string
+	upsert := func(create bool) func(cmd *cobra.Command, args []string) error {
+		return func(cmd *cobra.Command, args []string) error {
+			name, dom, err := splitAddr(args[0])
+			if err != nil {
+				return err
+			}
+			spec := directory.AccountSpec{Name: name, Password: password}
+			f := cmd.Flags()
+			if f.Changed("real-name") {
+				spec.RealName = &realName
+			}
+			if f.Changed("alias") {
+				spec.Aliases = &aliases
+			}
+			if f.Changed("language") {
+				spec.Language = &language
+			}
+			if f.Changed("timezone") {
+				spec.Timezone = &timezone
+			}
+			c, err := newClient()
+			if err != nil {
+				return err
+			}
+			if !create {
+				if err := c.do("GET", "/api/v1/domains/"+esc(dom)+"/accounts/"+esc(name), nil, nil); err != nil {
+					return err
+				}
+			}
+			return c.do("PUT", "/api/v1/domains/"+esc(dom)+"/accounts/"+esc(name), spec, nil)
+		}
+	}
+	mk := func(use, short string, create bool) *cobra.Command {
+		c := &cobra.Command{Use: use, Short: short, Args: cobra.ExactArgs(1), RunE: upsert(create)}
+		f := c.Flags()
+		f.StringVar(&password, "password", "", "password (stored only as digest hashes)")
+		f.StringVar(&realName, "real-name", "", "real name")
+		f.StringSliceVar(&aliases, "alias", nil, "aliases (extension numbers), replacing the current ones")
+		f.StringVar(&language, "language", "", "language folder for prompts, such as russian")
+		f.StringVar(&timezone, "timezone", "", "time zone, such as Europe/Moscow")
+		return c
+	}
+	cmd.AddCommand(mk("add NAME@DOMAIN", "Add (or update) an account", true),
+		mk("set NAME@DOMAIN", "Change an existing account", false),
+		&cobra.Command{
+			Use: "list DOMAIN", Short: "List a domain's accounts", Args: cobra.ExactArgs(1),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				c, err := newClient()
+				if err != nil {
+					return err
+				}
+				var raw json.RawMessage
+				if err := c.do("GET", "/api/v1/domains/"+esc(args[0])+"/accounts", nil, &raw); err != nil {
+					return err
+				}
+				if jsonOut {
+					printJSON(cmd, raw)
+					return nil
+				}
+				var as []struct {
+					Name     string   `json:"name"`
+					RealName string   `json:"realName"`
+					Aliases  []string `json:"aliases"`
+					HasPw    bool     `json:"hasPassword"`
+				}
+				json.Unmarshal(raw, &as)
+				tw := table(cmd)
+				fmt.Fprintln(tw, "ACCOUNT\tREAL NAME\tALIASES\tPASSWORD")
+				for _, a := range as {
+					fmt.Fprintf(tw, "%s@%s\t%s\t%s\t%v\n", a.Name, args[0], a.RealName, strings.Join(a.Aliases, ","), a.HasPw)
+				}
+				return tw.Flush()
+			},
+		},
+		&cobra.Command{
+			Use: "show NAME@DOMAIN", Short: "Show an account", Args: cobra.ExactArgs(1),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				name, dom, err := splitAddr(args[0])
+				if err != nil {
+					return err
+				}
+				c, err := newClient()
+				if err != nil {
+					return err
+				}
+				var raw json.RawMessage
+				if err := c.do("GET", "/api/v1/domains/"+esc(dom)+"/accounts/"+esc(name), nil, &raw); err != nil {
+					return err
+				}
+				printJSON(cmd, raw)
+				return nil
+			},
+		},
+		&cobra.Command{
+			Use: "rm NAME@DOMAIN", Short: "Remove an account", Args: cobra.ExactArgs(1),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				name, dom, err := splitAddr(args[0])
+				if err != nil {
+					return err
+				}
+				c, err := newClient()
+				if err != nil {
+					return err
+				}
+				return c.do("DELETE", "/api/v1/domains/"+esc(dom)+"/accounts/"+esc(name), nil, nil)
+			},
+		})
+	return cmd
+}
+
+func aliasCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "alias", Short: "List, add and remove aliases (extension numbers)"}
+	cmd.AddCommand(&cobra.Command{
+		Use: "list DOMAIN", Short: "List a domain's aliases", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := newClient()
+			if err != nil {
+				return err
+			}
+			var raw json.RawMessage
+			if err := c.do("GET", "/api/v1/domains/"+esc(args[0])+"/aliases", nil, &raw); err != nil {
+				return err
+			}
+			if jsonOut {
+				printJSON(cmd, raw)
+				return nil
+			}
+			var as []struct{ Alias, Account string }
+			json.Unmarshal(raw, &as)
+			tw := table(cmd)
+			fmt.Fprintln(tw, "ALIAS\tACCOUNT")
+			for _, a := range as {
+				fmt.Fprintf(tw, "%s@%s\t%s@%s\n", a.Alias, args[0], a.Account, args[0])
+			}
+			return tw.Flush()
+		},
+	}, &cobra.Command{
+		Use: "add ALIAS NAME@DOMAIN", Short: "Make ALIAS@DOMAIN reach NAME@DOMAIN", Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			name, dom, err := splitAddr(args[1])
+			if err != nil {
+				return err
+			}
+			c, err := newClient()
+			if err != nil {
+				return err
+			}
+			return c.do("POST", "/api/v1/domains/"+esc(dom)+"/aliases", map[string]string{"alias": args[0], "account": name}, nil)
+		},
+	}, &cobra.Command{
+		Use: "rm ALIAS@DOMAIN", Short: "Remove an alias", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			al, dom, err := splitAddr(args[0])
+			if err != nil {
+				return err
+			}
+			c, err := newClient()
+			if err != nil {
+				return err
+			}
+			return c.do("DELETE", "/api/v1/domains/"+esc(dom)+"/aliases/"+esc(al), nil, nil)
+		},
+	})
+	return cmd
+}
+
+func forwarderCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "forwarder", Short: "List, set and remove forwarders"}
+	cmd.AddCommand(&cobra.Command{
+		Use: "set NAME@DOMAIN TARGET", Short: "Forward NAME@DOMAIN to TARGET (name or name@domain)", Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			name, dom, err := splitAddr(args[0])
+			if err != nil {
+				return err
+			}
+			c, err := newClient()
+			if err != nil {
+				return err
+			}
+			return c.do("PUT", "/api/v1/domains/"+esc(dom)+"/forwarders/"+esc(name), map[string]string{"to": args[1]}, nil)
+		},
+	}, &cobra.Command{
+		Use: "rm NAME@DOMAIN", Short: "Remove a forwarder", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			name, dom, err := splitAddr(args[0])
+			if err != nil {
+				return err
+			}
+			c, err := newClient()
+			if err != nil {
+				return err
+			}
+			return c.do("DELETE", "/api/v1/domains/"+esc(dom)+"/forwarders/"+esc(name), nil, nil)
+		},
+	})
+	return cmd
+}
+
+func registrationsCmd() *cobra.Command {
+	return &cobra.Command{
+		Use: "registrations", Short: "List registered contacts", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := newClient()
+			if err != nil {
+				return err
+			}
+			var raw json.RawMessage
+			if err := c.do("GET", "/api/v1/registrations", nil, &raw); err != nil {
+				return err
+			}
+			if jsonOut {
+				printJSON(cmd, raw)
+				return nil
+			}
+			var bs []struct {
+				AOR, Contact, Source, Transport, UserAgent string
+				Expires                                    int
+			}
+			json.Unmarshal(raw, &bs)
+			tw := table(cmd)
+			fmt.Fprintln(tw, "AOR\tCONTACT\tSOURCE\tTRANSPORT\tEXPIRES\tUSER AGENT")
+			for _, b := range bs {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%ds\t%s\n", b.AOR, b.Contact, b.Source, b.Transport, b.Expires, b.UserAgent)
+			}
+			return tw.Flush()
+		},
+	}
+}
+
+func callsCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "call", Short: "Live calls"}
+	cmd.AddCommand(&cobra.Command{
+		Use: "list", Short: "List live calls", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := newClient()
+			if err != nil {
+				return err
+			}
+			var raw json.RawMessage
+			if err := c.do("GET", "/api/v1/calls", nil, &raw); err != nil {
+				return err
+			}
+			if jsonOut {
+				printJSON(cmd, raw)
+				return nil
+			}
+			var cs []struct {
+				ID, From, To, State string
+				Started             time.Time
+			}
+			json.Unmarshal(raw, &cs)
+			tw := table(cmd)
+			fmt.Fprintln(tw, "ID\tFROM\tTO\tSTATE\tSINCE")
+			for _, c := range cs {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.ID, c.From, c.To, c.State, time.Since(c.Started).Round(time.Second))
+			}
+			return tw.Flush()
+		},
+	})
+	return cmd
+}

@@ -1,0 +1,181 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/spf13/cobra"
+
+	"github.com/ringo-pbx/ringo/internal/api"
+	"github.com/ringo-pbx/ringo/internal/config"
+	"github.com/ringo-pbx/ringo/internal/directory"
+	"github.com/ringo-pbx/ringo/internal/sip"
+	"github.com/ringo-pbx/ringo/internal/store/sqlite"
+)
+
+func serveCmd() *cobra.Command {
+	var cfgFile, sipAddr, httpAddr, rtpPorts, smtpAddr, logLevel string
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the PBX (embedded defaults: data in ./ringo-data, SIP on :5060, API on 127.0.0.1:8080)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := config.Load(cfgFile)
+			if err != nil {
+				return err
+			}
+			f := cmd.Flags()
+			if f.Changed("data") || cfg.Data == "" {
+				cfg.Data = dataDir
+			}
+			if f.Changed("sip") {
+				cfg.SIP.Addr = sipAddr
+			}
+			if f.Changed("http") {
+				cfg.HTTP.Addr = httpAddr
+			}
+			if f.Changed("rtp-ports") {
+				cfg.RTP.Ports = rtpPorts
+			}
+			if f.Changed("smtp") {
+				cfg.SMTP.Addr = smtpAddr
+			}
+			if err := cfg.Validate(); err != nil {
+				return fmt.Errorf("configuration: %w", err)
+			}
+			var level slog.Level
+			if err := level.UnmarshalText([]byte(logLevel)); err != nil {
+				return fmt.Errorf("--log-level: %w", err)
+			}
+			log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+			return serve(cmd.Context(), cfg, log)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfgFile, "config", "", "settings file (YAML); flags override it")
+	f.StringVar(&sipAddr, "sip", "0.0.0.0:5060", "SIP UDP and TCP listen address")
+	f.StringVar(&httpAddr, "http", "127.0.0.1:8080", "HTTP API listen address")
+	f.StringVar(&rtpPorts, "rtp-ports", "10000-20000", "RTP port range LO-HI")
+	f.StringVar(&smtpAddr, "smtp", "", "SMTP relay HOST:PORT for outgoing mail")
+	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	return cmd
+}
+
+func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	if err := os.MkdirAll(cfg.Data, 0o750); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	st, err := sqlite.Open(ctx, cfg.Data)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	dir, err := directory.Open(ctx, st)
+	if err != nil {
+		return err
+	}
+	token, err := adminToken(cfg.Data)
+	if err != nil {
+		return err
+	}
+	loc, err := sip.NewLocation(ctx, st, log)
+	if err != nil {
+		return err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	sipSrv, err := sip.New(cfg, log, dir, loc, reg)
+	if err != nil {
+		return err
+	}
+	if err := sipSrv.Listen(ctx); err != nil {
+		return err
+	}
+	httpL, err := net.Listen("tcp", cfg.HTTP.Addr)
+	if err != nil {
+		return fmt.Errorf("http %s: %w", cfg.HTTP.Addr, err)
+	}
+	for _, tr := range []string{"udp", "tcp", "tls"} {
+		if a, ok := sipSrv.Addrs()[tr]; ok {
+			log.Info("listening", "service", "sip", "transport", tr, "addr", a)
+		}
+	}
+	log.Info("listening", "service", "http", "addr", httpL.Addr().String(), "token", filepath.Join(cfg.Data, "admin.token"))
+	if len(dir.Domains()) == 0 {
+		log.Warn("no domain is provisioned yet: add one with `ringo apply -f FILE.yaml` or `ringo domain add NAME`")
+	}
+
+	runCtx, stop := context.WithCancel(context.Background())
+	defer stop()
+	locDone := make(chan struct{})
+	go func() { loc.Run(runCtx); close(locDone) }()
+	sipErr := make(chan error, 1)
+	go func() { sipErr <- sipSrv.Serve(runCtx) }()
+	httpSrv := &http.Server{
+		Handler:           api.New(token, dir, loc, sipSrv, log, reg).Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       time.Minute,
+	}
+	httpErr := make(chan error, 1)
+	go func() { httpErr <- httpSrv.Serve(httpL) }()
+
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	var runErr error
+	select {
+	case sig := <-sigs:
+		log.Info("draining", "signal", sig.String(), "activeCalls", sipSrv.ActiveCalls(), "deadline", cfg.Calls.DrainTimeout.String())
+		dctx, cancel := context.WithTimeout(context.Background(), cfg.Calls.DrainTimeout)
+		sipSrv.Drain(dctx)
+		cancel()
+	case <-ctx.Done():
+	case err := <-sipErr:
+		runErr = err
+	case err := <-httpErr:
+		runErr = fmt.Errorf("http: %w", err)
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	httpSrv.Shutdown(sctx)
+	cancel()
+	stop()
+	<-locDone
+	log.Info("stopped")
+	return runErr
+}
+
+// adminToken reads DATA/admin.token, creating it on first start.
+func adminToken(dir string) (string, error) {
+	path := filepath.Join(dir, "admin.token")
+	b, err := os.ReadFile(path)
+	if err == nil {
+		if t := strings.TrimSpace(string(b)); t != "" {
+			return t, nil
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("admin token: %w", err)
+	}
+	var raw [24]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return "", fmt.Errorf("admin token: %w", err)
+	}
+	t := hex.EncodeToString(raw[:])
+	if err := os.WriteFile(path, []byte(t+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("admin token: %w", err)
+	}
+	return t, nil
+}

@@ -1,0 +1,894 @@
+package sip
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/ringo-pbx/ringo/internal/store"
+)
+
+// leg is one side of a B2BUA call: a dialog between Ringo and a phone.
+// Requests Ringo sends on it go to the flow the phone talks from (its
+// source address and transport), which keeps NATed and TCP phones reachable.
+type leg struct {
+	name                  string // "caller" or "callee", for logs
+	callID                string
+	localTag, remoteTag   string
+	local, remote         sip.Uri
+	localName, remoteName string
+	target                sip.Uri  // remote target (the peer's Contact)
+	routes                []string // route set, as Route header values
+	dest, transport       string
+	cseq                  uint32
+}
+
+// dialog is what an in-dialog request is matched to.
+type dialog struct {
+	c *call
+	l *leg
+}
+
+func dialogKey(callID, localTag string) string { return callID + "|" + localTag }
+
+// pendingAck relays the ACK of a 2xx from one leg to the other.
+type pendingAck struct {
+	cseqIn  uint32
+	out     *leg
+	outCSeq uint32
+}
+
+type fork struct {
+	leg          *leg
+	inv          *sip.Request
+	provisional  bool
+	done         bool
+	cancelWanted bool
+	cancelSent   bool
+}
+
+const (
+	stateRinging = iota
+	stateAnswered
+	stateEnded
+)
+
+// call is one B2BUA call: the caller's leg, the forks towards the callee's
+// contacts, and once one answers, the callee's leg.
+type call struct {
+	s   *Server
+	id  string
+	log *slog.Logger
+
+	mu        sync.Mutex
+	state     int
+	a         *leg
+	ainv      *sip.Request
+	atx       sip.ServerTransaction
+	forks     []*fork
+	b         *leg
+	acks      map[*leg]pendingAck
+	lastAck   map[*leg]*sip.Request // ACK sent on a leg, re-sent on a 2xx retransmission
+	reinvite  bool                  // an INVITE is in progress within the dialog
+	bestFail  *sip.Response
+	finalSent bool
+	outcome   string
+	done      chan struct{} // closed once the caller has a final answer
+	ringTimer *time.Timer
+	started   time.Time
+	answered  time.Time
+
+	callerName, calleeName string
+	callerURI, calleeURI   sip.Uri
+}
+
+func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
+	s.metrics.requests.WithLabelValues("INVITE").Inc()
+	if s.inDialogTo(req) {
+		s.onInDialog(req, tx)
+		return
+	}
+	if s.draining.Load() {
+		s.respond(tx, req, 503, "Service Unavailable: shutting down", nil, sip.NewHeader("Retry-After", "30"))
+		return
+	}
+	if max := s.cfg.Calls.MaxActive; max > 0 && s.active.Load() >= int64(max) {
+		s.respond(tx, req, 503, "Service Unavailable", nil, sip.NewHeader("Retry-After", "5"))
+		return
+	}
+	from, to := req.From(), req.To()
+	if from == nil || to == nil || req.CallID() == nil || req.CSeq() == nil {
+		s.respond(tx, req, 400, "Bad Request: missing From, To, Call-ID or CSeq", nil)
+		return
+	}
+	realm, ok := s.domainOf(from.Address.Host)
+	if !ok {
+		realm, ok = s.domainOf(s.host)
+	}
+	if !ok {
+		s.respond(tx, req, 403, "Forbidden: no domain is provisioned", nil)
+		return
+	}
+	caller, ok := s.authenticate(req, tx, realm, true)
+	if !ok {
+		return
+	}
+	if mf := req.MaxForwards(); mf != nil && mf.Val() == 0 {
+		s.respond(tx, req, 483, "Too Many Hops", nil)
+		return
+	}
+	targetDomain, ok := s.domainOf(req.Recipient.Host)
+	if !ok {
+		s.respond(tx, req, 404, "Not Found", nil)
+		return
+	}
+	tgt, err := s.dir.Resolve(req.Recipient.User, targetDomain)
+	if err != nil || tgt.Account == nil {
+		s.respond(tx, req, 404, "Not Found", nil)
+		return
+	}
+	aor := tgt.Account.Name + "@" + tgt.Account.Domain
+	bindings := s.loc.Lookup(aor)
+	if gr, ok := req.Recipient.UriParams.Get("gr"); ok && gr != "" {
+		bindings = byInstance(bindings, gr)
+	}
+	if len(bindings) == 0 {
+		s.respond(tx, req, 480, "Temporarily Unavailable", nil)
+		return
+	}
+	s.respond(tx, req, 100, "Trying", nil)
+	c := s.newCall(req, tx, caller, tgt.Account)
+	c.log.Info("call", "from", caller.Name+"@"+caller.Domain, "to", req.Recipient.User+"@"+targetDomain,
+		"callee", aor, "via", strings.Join(tgt.Via, ","), "contacts", len(bindings))
+	tx.OnCancel(func(*sip.Request) { go c.onCallerCancel() })
+	c.fork(bindings)
+	select {
+	case <-c.done:
+	case <-tx.Done():
+		c.cancel("caller transaction ended")
+	}
+}
+
+// flowDest chooses where requests to a phone go. Over a connection (TCP,
+// TLS), through a proxy on the path, with SIP outbound, or when the Contact
+// does not name the address the phone talks from (it is behind NAT, or its
+// host is a placeholder such as *.invalid), they go back along the flow the
+// phone opened. Otherwise they go to the Contact, as RFC 3261 says: a phone
+// may register from one port and listen on another.
+func flowDest(contact sip.Uri, source, transport string, viaFlow bool) string {
+	if viaFlow || transport != "UDP" {
+		return source
+	}
+	host, _, err := net.SplitHostPort(source)
+	if err != nil {
+		return source
+	}
+	cip, err := netip.ParseAddr(strings.Trim(contact.Host, "[]"))
+	sip_, err2 := netip.ParseAddr(host)
+	if err != nil || err2 != nil || cip.Unmap() != sip_.Unmap() {
+		return source
+	}
+	port := contact.Port
+	if port == 0 {
+		port = 5060
+	}
+	return net.JoinHostPort(host, strconv.Itoa(port))
+}
+
+func byInstance(bs []store.Binding, instance string) []store.Binding {
+	var out []store.Binding
+	for _, b := range bs {
+		if strings.Trim(b.Instance, "<>") == instance {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+func (s *Server) newCall(req *sip.Request, tx sip.ServerTransaction, caller, callee *store.Account) *call {
+	id := strconv.FormatUint(s.callSeq.Add(1), 36) + "-" + sip.GenerateTagN(6)
+	s.active.Add(1)
+	c := &call{
+		s: s, id: id, ainv: req, atx: tx,
+		log:     s.log.With("call", id, "call-id", req.CallID().Value()),
+		acks:    map[*leg]pendingAck{},
+		lastAck: map[*leg]*sip.Request{},
+		done:    make(chan struct{}),
+		started: time.Now(),
+	}
+	from, to := req.From(), req.To()
+	fromTag, _ := from.Params.Get("tag")
+	c.a = &leg{
+		name: "caller", callID: req.CallID().Value(), localTag: sip.GenerateTagN(12), remoteTag: fromTag,
+		local: to.Address, remote: from.Address, localName: to.DisplayName, remoteName: from.DisplayName,
+		transport: strings.ToUpper(req.Transport()), cseq: 1,
+	}
+	if ct := req.Contact(); ct != nil {
+		c.a.target = ct.Address
+	} else {
+		c.a.target = from.Address
+	}
+	c.a.dest = flowDest(c.a.target, req.Source(), c.a.transport, len(req.GetHeaders("Record-Route")) > 0)
+	for _, h := range req.GetHeaders("Record-Route") {
+		c.a.routes = append(c.a.routes, h.Value())
+	}
+	s.mu.Lock()
+	s.calls[id] = c
+	s.mu.Unlock()
+	c.ringTimer = time.AfterFunc(s.cfg.Calls.RingTimeout, c.ringTimeout)
+	c.callerName = callerDisplay(caller, from.DisplayName)
+	c.callerURI = sip.Uri{Scheme: "sip", User: caller.Name, Host: caller.Domain}
+	c.calleeURI = sip.Uri{Scheme: "sip", User: callee.Name, Host: callee.Domain}
+	c.calleeName = callee.RealName
+	return c
+}
+
+func callerDisplay(a *store.Account, given string) string {
+	if a.RealName != "" {
+		return a.RealName
+	}
+	return given
+}
+
+// contact is Ringo's Contact for a leg's transport.
+func (s *Server) contact(transport string) string {
+	switch strings.ToUpper(transport) {
+	case "TCP":
+		return "<sip:" + s.hostPort(s.port) + ";transport=tcp>"
+	case "TLS":
+		return "<sip:" + s.hostPort(s.tlsPort) + ";transport=tls>"
+	}
+	return "<sip:" + s.hostPort(s.port) + ">"
+}
+
+func (s *Server) hostPort(port int) string {
+	h := s.host
+	if strings.Contains(h, ":") {
+		h = "[" + h + "]"
+	}
+	return h + ":" + strconv.Itoa(port)
+}
+
+// newRequest builds a request within (or, for the initial INVITE, creating) leg l.
+func (s *Server) newRequest(l *leg, method sip.RequestMethod, cseq uint32) *sip.Request {
+	req := sip.NewRequest(method, *l.target.Clone())
+	port := s.port
+	if l.transport == "TLS" {
+		port = s.tlsPort
+	}
+	via := &sip.ViaHeader{ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: l.transport, Host: s.host, Port: port, Params: sip.NewParams()}
+	via.Params.Add("branch", sip.GenerateBranch())
+	via.Params.Add("rport", "")
+	req.AppendHeader(via)
+	for _, r := range l.routes {
+		req.AppendHeader(sip.NewHeader("Route", r))
+	}
+	mf := sip.MaxForwardsHeader(70)
+	req.AppendHeader(&mf)
+	from := &sip.FromHeader{DisplayName: l.localName, Address: l.local, Params: sip.NewParams()}
+	from.Params.Add("tag", l.localTag)
+	req.AppendHeader(from)
+	to := &sip.ToHeader{DisplayName: l.remoteName, Address: l.remote, Params: sip.NewParams()}
+	if l.remoteTag != "" {
+		to.Params.Add("tag", l.remoteTag)
+	}
+	req.AppendHeader(to)
+	cid := sip.CallIDHeader(l.callID)
+	req.AppendHeader(&cid)
+	req.AppendHeader(&sip.CSeqHeader{SeqNo: cseq, MethodName: method})
+	if method == sip.INVITE || method == sip.UPDATE {
+		req.AppendHeader(sip.NewHeader("Contact", s.contact(l.transport)))
+	}
+	req.SetTransport(l.transport)
+	req.SetDestination(l.dest)
+	if l.transport == "UDP" {
+		req.Laddr = s.udpAddr // send from the listening socket, which phones and NATs expect
+	}
+	return req
+}
+
+// prebuilt tells sipgo the request is complete.
+func prebuilt(*sipgo.Client, *sip.Request) error { return nil }
+
+type bodyMsg interface {
+	GetHeader(name string) sip.Header
+	AppendHeader(h sip.Header)
+	Body() []byte
+	SetBody(b []byte)
+}
+
+func copyBody(dst, src bodyMsg) {
+	if ct := src.GetHeader("Content-Type"); ct != nil && len(src.Body()) > 0 {
+		dst.AppendHeader(sip.NewHeader("Content-Type", ct.Value()))
+	}
+	dst.SetBody(src.Body())
+}
+
+// fork sends an INVITE to every contact; the first to answer wins.
+func (c *call) fork(bindings []store.Binding) {
+	s := c.s
+	mf := uint32(70)
+	if h := c.ainv.MaxForwards(); h != nil {
+		mf = h.Val() - 1
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, b := range bindings {
+		var target sip.Uri
+		if err := sip.ParseUri(b.Contact, &target); err != nil {
+			c.log.Warn("unusable contact", "contact", b.Contact, "error", err)
+			continue
+		}
+		l := &leg{
+			name: "callee", callID: sip.GenerateTagN(24) + "@ringo", localTag: sip.GenerateTagN(12),
+			local: c.callerURI, remote: c.calleeURI, localName: c.callerName, remoteName: c.calleeName,
+			target: target, routes: b.Path, transport: b.Transport, cseq: 1,
+		}
+		l.dest = flowDest(target, b.Source, b.Transport, len(b.Path) > 0 || b.RegID != "")
+		if l.transport == "" {
+			l.transport = "UDP"
+		}
+		inv := s.newRequest(l, sip.INVITE, l.cseq)
+		maxf := sip.MaxForwardsHeader(mf)
+		inv.ReplaceHeader(&maxf)
+		inv.AppendHeader(allowHeader)
+		copyBody(inv, c.ainv)
+		f := &fork{leg: l, inv: inv}
+		c.forks = append(c.forks, f)
+		tx, err := s.client.TransactionRequest(context.Background(), inv, prebuilt)
+		if err != nil {
+			c.log.Warn("sending INVITE failed", "contact", b.Contact, "error", err)
+			f.done = true
+			c.noteFailure(sip.NewResponseFromRequest(inv, 480, "Temporarily Unavailable", nil))
+			continue
+		}
+		go c.watchFork(f, tx)
+	}
+	c.maybeFailLocked()
+}
+
+func (c *call) watchFork(f *fork, tx sip.ClientTransaction) {
+	for {
+		select {
+		case res := <-tx.Responses():
+			c.onForkResponse(f, res)
+		case <-tx.Done():
+			c.mu.Lock()
+			if !f.done && !f.provisional || !f.done && tx.Err() != nil {
+				code, reason := 480, "Temporarily Unavailable"
+				if errors.Is(tx.Err(), sip.ErrTransactionTimeout) {
+					code, reason = 408, "Request Timeout"
+				}
+				if !f.done && (tx.Err() != nil) {
+					f.done = true
+					c.noteFailure(sip.NewResponseFromRequest(f.inv, code, reason, nil))
+					c.maybeFailLocked()
+				}
+			}
+			c.mu.Unlock()
+			return
+		}
+	}
+}
+
+func (c *call) onForkResponse(f *fork, res *sip.Response) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case res.StatusCode == 100:
+		return
+	case res.IsProvisional():
+		f.provisional = true
+		if f.cancelWanted && !f.cancelSent {
+			c.sendCancelLocked(f)
+			return
+		}
+		if c.finalSent {
+			return
+		}
+		out := c.responseToCaller(res.StatusCode, res.Reason, res)
+		c.s.send(c.atx, out)
+	case res.IsSuccess():
+		if f.done {
+			return // a retransmission; the ACK is sent once the caller ACKs
+		}
+		f.done = true
+		if c.finalSent || c.b != nil {
+			// Lost the race: another contact answered, or the caller gave up.
+			go c.s.ackAndBye(f.leg, f.inv, res)
+			return
+		}
+		c.answerLocked(f, res)
+	default:
+		if f.done {
+			return
+		}
+		f.done = true
+		c.noteFailure(res)
+		if res.StatusCode >= 600 {
+			for _, o := range c.forks {
+				c.cancelForkLocked(o)
+			}
+		}
+		c.maybeFailLocked()
+	}
+}
+
+// responseToCaller builds a response to the caller's INVITE carrying a
+// callee response's status and body.
+func (c *call) responseToCaller(code int, reason string, from *sip.Response) *sip.Response {
+	out := sip.NewResponseFromRequest(c.ainv, code, reason, nil)
+	out.To().Params.Add("tag", c.a.localTag)
+	if from != nil {
+		copyBody(out, from)
+	}
+	if code > 100 && code < 300 {
+		out.AppendHeader(sip.NewHeader("Contact", c.s.contact(c.a.transport)))
+	}
+	return out
+}
+
+func (c *call) answerLocked(f *fork, res *sip.Response) {
+	s := c.s
+	b := f.leg
+	b.remoteTag, _ = res.To().Params.Get("tag")
+	if ct := res.Contact(); ct != nil {
+		b.target = ct.Address
+	}
+	rr := res.GetHeaders("Record-Route")
+	b.routes = nil
+	for i := len(rr) - 1; i >= 0; i-- {
+		b.routes = append(b.routes, rr[i].Value())
+	}
+	c.b = b
+	c.state = stateAnswered
+	c.answered = time.Now()
+	c.ringTimer.Stop()
+	c.acks[c.a] = pendingAck{cseqIn: c.ainv.CSeq().SeqNo, out: b, outCSeq: f.inv.CSeq().SeqNo}
+	s.mu.Lock()
+	s.dialogs[dialogKey(c.a.callID, c.a.localTag)] = &dialog{c: c, l: c.a}
+	s.dialogs[dialogKey(b.callID, b.localTag)] = &dialog{c: c, l: b}
+	s.mu.Unlock()
+	for _, o := range c.forks {
+		if o != f {
+			c.cancelForkLocked(o)
+		}
+	}
+	out := c.responseToCaller(200, "OK", res)
+	out.AppendHeader(allowHeader)
+	c.finalSent = true
+	s.send(c.atx, out)
+	c.log.Info("answered", "contact", b.target.String(), "ring", time.Since(c.started).Round(time.Millisecond).String())
+	close(c.done)
+}
+
+// noteFailure keeps the most telling failure among the forks (RFC 3261 §16.7).
+func (c *call) noteFailure(res *sip.Response) {
+	if c.bestFail == nil || failRank(res.StatusCode) < failRank(c.bestFail.StatusCode) {
+		c.bestFail = res
+	}
+}
+
+func failRank(code int) int {
+	switch {
+	case code >= 600:
+		return 0
+	case code == 486:
+		return 1
+	case code == 408:
+		return 5
+	case code >= 400 && code < 500:
+		return 2
+	case code >= 300 && code < 400:
+		return 3
+	}
+	return 4
+}
+
+// maybeFailLocked answers the caller once every fork has failed.
+func (c *call) maybeFailLocked() {
+	if c.finalSent {
+		return
+	}
+	for _, f := range c.forks {
+		if !f.done {
+			return
+		}
+	}
+	code, reason := 480, "Temporarily Unavailable"
+	if c.bestFail != nil {
+		code, reason = c.bestFail.StatusCode, c.bestFail.Reason
+	}
+	c.finalSent = true
+	c.ringTimer.Stop()
+	c.s.send(c.atx, c.responseToCaller(code, reason, nil))
+	c.log.Info("call failed", "status", code, "reason", reason)
+	c.finishLocked(outcomeFor(code))
+	close(c.done)
+}
+
+func outcomeFor(code int) string {
+	switch {
+	case code == 486 || code == 600:
+		return "busy"
+	case code == 408 || code == 480:
+		return "noanswer"
+	case code == 487:
+		return "cancelled"
+	}
+	return "failed"
+}
+
+func (c *call) cancelForkLocked(f *fork) {
+	if f.done || f.cancelWanted {
+		return
+	}
+	f.cancelWanted = true
+	if f.provisional {
+		c.sendCancelLocked(f)
+	}
+	// Otherwise the CANCEL goes out with the first provisional response
+	// (RFC 3261 §9.1); a fork that never answers times out.
+}
+
+func (c *call) sendCancelLocked(f *fork) {
+	f.cancelSent = true
+	inv := f.inv
+	cancel := sip.NewRequest(sip.CANCEL, *inv.Recipient.Clone())
+	cancel.AppendHeader(inv.Via().Clone())
+	for _, r := range inv.GetHeaders("Route") {
+		cancel.AppendHeader(sip.NewHeader("Route", r.Value()))
+	}
+	mf := sip.MaxForwardsHeader(70)
+	cancel.AppendHeader(&mf)
+	cancel.AppendHeader(sip.HeaderClone(inv.From()))
+	cancel.AppendHeader(sip.HeaderClone(inv.To()))
+	cancel.AppendHeader(sip.HeaderClone(inv.CallID()))
+	cancel.AppendHeader(&sip.CSeqHeader{SeqNo: inv.CSeq().SeqNo, MethodName: sip.CANCEL})
+	cancel.SetBody(nil)
+	cancel.SetTransport(inv.Transport())
+	cancel.SetDestination(inv.Destination())
+	cancel.Laddr = inv.Laddr
+	go c.s.fireAndForget(cancel)
+}
+
+// fireAndForget sends a request and waits for its final response only to
+// let its transaction finish.
+func (s *Server) fireAndForget(req *sip.Request) *sip.Response {
+	ctx, cancel := context.WithTimeout(context.Background(), 32*time.Second)
+	defer cancel()
+	tx, err := s.client.TransactionRequest(ctx, req, prebuilt)
+	if err != nil {
+		s.log.Debug("sending request failed", "method", req.Method, "error", err)
+		return nil
+	}
+	defer tx.Terminate()
+	for {
+		select {
+		case res := <-tx.Responses():
+			if !res.IsProvisional() {
+				return res
+			}
+		case <-tx.Done():
+			return nil
+		case <-ctx.Done():
+			return nil
+		}
+	}
+}
+
+// cancel ends a call that is still ringing because the caller went away.
+func (c *call) cancel(why string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.finalSent {
+		return
+	}
+	c.finalSent = true
+	c.ringTimer.Stop()
+	for _, f := range c.forks {
+		c.cancelForkLocked(f)
+	}
+	c.log.Info("call cancelled", "why", why)
+	c.finishLocked("cancelled")
+	close(c.done)
+}
+
+// onCallerCancel runs when the caller's CANCEL matched the INVITE; sipgo
+// has already answered it 200 and the INVITE 487.
+func (c *call) onCallerCancel() { c.cancel("caller cancelled") }
+
+func (c *call) ringTimeout() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.finalSent {
+		return
+	}
+	c.finalSent = true
+	for _, f := range c.forks {
+		c.cancelForkLocked(f)
+	}
+	c.s.send(c.atx, c.responseToCaller(408, "Request Timeout", nil))
+	c.log.Info("no answer", "after", c.s.cfg.Calls.RingTimeout.String())
+	c.finishLocked("noanswer")
+	close(c.done)
+}
+
+// finishLocked accounts for the end of a call once.
+func (c *call) finishLocked(outcome string) {
+	if c.state == stateEnded {
+		return
+	}
+	c.state = stateEnded
+	c.outcome = outcome
+	s := c.s
+	s.mu.Lock()
+	delete(s.calls, c.id)
+	delete(s.dialogs, dialogKey(c.a.callID, c.a.localTag))
+	if c.b != nil {
+		delete(s.dialogs, dialogKey(c.b.callID, c.b.localTag))
+	}
+	s.mu.Unlock()
+	s.metrics.calls.WithLabelValues(outcome).Inc()
+	if s.active.Add(-1) == 0 {
+		select {
+		case s.idle <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// ackAndBye ends a dialog nobody wants: a late 2xx from a losing fork.
+func (s *Server) ackAndBye(l *leg, inv *sip.Request, res *sip.Response) {
+	l.remoteTag, _ = res.To().Params.Get("tag")
+	if ct := res.Contact(); ct != nil {
+		l.target = ct.Address
+	}
+	ack := s.newRequest(l, sip.ACK, inv.CSeq().SeqNo)
+	if err := s.client.WriteRequest(ack, prebuilt); err != nil {
+		s.log.Debug("ACK failed", "error", err)
+	}
+	s.fireAndForget(s.newRequest(l, sip.BYE, inv.CSeq().SeqNo+1))
+}
+
+func (s *Server) lookupDialog(callID, localTag string) *dialog {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.dialogs[dialogKey(callID, localTag)]
+}
+
+// onInDialog handles requests within an established call: BYE ends both
+// legs; re-INVITE, UPDATE, INFO and the rest are relayed to the other leg.
+func (s *Server) onInDialog(req *sip.Request, tx sip.ServerTransaction) {
+	if req.Method != sip.INVITE && req.Method != sip.OPTIONS {
+		s.metrics.requests.WithLabelValues(knownMethod(string(req.Method))).Inc()
+	}
+	to := req.To()
+	tag := ""
+	if to != nil {
+		tag, _ = to.Params.Get("tag")
+	}
+	if req.CallID() == nil || tag == "" {
+		if req.Method == sip.BYE || req.Method == sip.INFO || req.Method == sip.UPDATE {
+			s.respond(tx, req, 481, "Call/Transaction Does Not Exist", nil)
+			return
+		}
+		s.respond(tx, req, 405, "Method Not Allowed: only within a call", nil, allowHeader)
+		return
+	}
+	d := s.lookupDialog(req.CallID().Value(), tag)
+	if d == nil {
+		s.respond(tx, req, 481, "Call/Transaction Does Not Exist", nil)
+		return
+	}
+	c := d.c
+	if req.Method == sip.BYE {
+		s.respond(tx, req, 200, "OK", nil)
+		c.hangup(d.l, "bye from "+d.l.name)
+		return
+	}
+	c.relay(req, tx, d.l)
+}
+
+// other returns the leg across from l.
+func (c *call) other(l *leg) *leg {
+	if l == c.a {
+		return c.b
+	}
+	return c.a
+}
+
+// hangup ends an answered call: the leg that hung up is done; BYE the other.
+func (c *call) hangup(from *leg, why string) {
+	c.mu.Lock()
+	if c.state == stateEnded {
+		c.mu.Unlock()
+		return
+	}
+	other := c.other(from)
+	other.cseq++
+	bye := c.s.newRequest(other, sip.BYE, other.cseq)
+	c.log.Info("hangup", "why", why, "talk", time.Since(c.answered).Round(time.Millisecond).String())
+	c.finishLocked("answered")
+	c.mu.Unlock()
+	c.s.fireAndForget(bye)
+}
+
+// relay forwards an in-dialog request to the other leg and its final
+// response back.
+func (c *call) relay(req *sip.Request, tx sip.ServerTransaction, from *leg) {
+	c.mu.Lock()
+	if c.state != stateAnswered {
+		c.mu.Unlock()
+		c.s.respond(tx, req, 481, "Call/Transaction Does Not Exist", nil)
+		return
+	}
+	to := c.other(from)
+	isInvite := req.Method == sip.INVITE
+	if isInvite {
+		if c.reinvite {
+			c.mu.Unlock()
+			c.s.respond(tx, req, 491, "Request Pending", nil)
+			return
+		}
+		c.reinvite = true
+	}
+	to.cseq++
+	out := c.s.newRequest(to, req.Method, to.cseq)
+	for _, name := range []string{"Event", "Subscription-State", "Session-Expires", "Min-SE"} {
+		for _, h := range req.GetHeaders(name) {
+			out.AppendHeader(sip.NewHeader(h.Name(), h.Value()))
+		}
+	}
+	copyBody(out, req)
+	c.mu.Unlock()
+
+	res := c.s.fireAndForget(out)
+
+	c.mu.Lock()
+	if isInvite {
+		c.reinvite = false
+	}
+	var reply *sip.Response
+	if res == nil {
+		reply = sip.NewResponseFromRequest(req, 408, "Request Timeout", nil)
+	} else {
+		reply = sip.NewResponseFromRequest(req, res.StatusCode, res.Reason, nil)
+		copyBody(reply, res)
+		if isInvite && res.IsSuccess() {
+			reply.AppendHeader(sip.NewHeader("Contact", c.s.contact(from.transport)))
+			c.acks[from] = pendingAck{cseqIn: req.CSeq().SeqNo, out: to, outCSeq: out.CSeq().SeqNo}
+		}
+	}
+	c.mu.Unlock()
+	c.s.send(tx, reply)
+}
+
+func (s *Server) onAck(req *sip.Request, tx sip.ServerTransaction) {
+	s.metrics.requests.WithLabelValues("ACK").Inc()
+	to := req.To()
+	if to == nil || req.CallID() == nil || req.CSeq() == nil {
+		return
+	}
+	tag, _ := to.Params.Get("tag")
+	d := s.lookupDialog(req.CallID().Value(), tag)
+	if d == nil {
+		return
+	}
+	c := d.c
+	c.mu.Lock()
+	p, ok := c.acks[d.l]
+	if !ok || p.cseqIn != req.CSeq().SeqNo {
+		c.mu.Unlock()
+		return
+	}
+	delete(c.acks, d.l)
+	ack := s.newRequest(p.out, sip.ACK, p.outCSeq)
+	copyBody(ack, req)
+	c.lastAck[p.out] = ack
+	c.mu.Unlock()
+	if err := s.client.WriteRequest(ack, prebuilt); err != nil {
+		c.log.Warn("relaying ACK failed", "error", err)
+	}
+}
+
+// onStrayResponse sees responses that matched no client transaction, in
+// practice retransmitted 2xx to an INVITE: re-send the ACK we sent, or, for
+// a dialog we no longer know, ACK and BYE it so the phone stops ringing.
+func (s *Server) onStrayResponse(res *sip.Response) {
+	if !res.IsSuccess() || res.CSeq() == nil || res.CSeq().MethodName != sip.INVITE || res.CallID() == nil || res.From() == nil {
+		return
+	}
+	tag, _ := res.From().Params.Get("tag")
+	if d := s.lookupDialog(res.CallID().Value(), tag); d != nil {
+		d.c.mu.Lock()
+		ack := d.c.lastAck[d.l]
+		d.c.mu.Unlock()
+		if ack != nil && ack.CSeq().SeqNo == res.CSeq().SeqNo {
+			s.client.WriteRequest(ack.Clone(), prebuilt)
+		}
+	}
+}
+
+// hangupAll ends every call (the drain deadline passed).
+func (s *Server) hangupAll() {
+	s.mu.Lock()
+	calls := make([]*call, 0, len(s.calls))
+	for _, c := range s.calls {
+		calls = append(calls, c)
+	}
+	s.mu.Unlock()
+	for _, c := range calls {
+		c.mu.Lock()
+		answered := c.state == stateAnswered
+		c.mu.Unlock()
+		if answered {
+			c.hangupBoth("server shutting down")
+		} else {
+			c.cancel("server shutting down")
+		}
+	}
+}
+
+func (c *call) hangupBoth(why string) {
+	c.mu.Lock()
+	if c.state == stateEnded {
+		c.mu.Unlock()
+		return
+	}
+	var byes []*sip.Request
+	for _, l := range []*leg{c.a, c.b} {
+		l.cseq++
+		byes = append(byes, c.s.newRequest(l, sip.BYE, l.cseq))
+	}
+	c.log.Info("hangup", "why", why)
+	c.finishLocked("answered")
+	c.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, b := range byes {
+		wg.Add(1)
+		go func() { defer wg.Done(); c.s.fireAndForget(b) }()
+	}
+	wg.Wait()
+}
+
+// CallInfo describes a live call for the API.
+type CallInfo struct {
+	ID       string    `json:"id"`
+	From     string    `json:"from"`
+	To       string    `json:"to"`
+	State    string    `json:"state"`
+	Started  time.Time `json:"started"`
+	Answered time.Time `json:"answered,omitempty"`
+}
+
+// Calls lists live calls.
+func (s *Server) Calls() []CallInfo {
+	s.mu.Lock()
+	calls := make([]*call, 0, len(s.calls))
+	for _, c := range s.calls {
+		calls = append(calls, c)
+	}
+	s.mu.Unlock()
+	out := make([]CallInfo, 0, len(calls))
+	for _, c := range calls {
+		c.mu.Lock()
+		st := "ringing"
+		if c.state == stateAnswered {
+			st = "answered"
+		}
+		out = append(out, CallInfo{ID: c.id, From: c.callerURI.User + "@" + c.callerURI.Host,
+			To: c.calleeURI.User + "@" + c.calleeURI.Host, State: st, Started: c.started, Answered: c.answered})
+		c.mu.Unlock()
+	}
+	return out
+}

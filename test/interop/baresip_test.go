@@ -1,0 +1,141 @@
+package interop_test
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+const (
+	callerTone = 1000.0 // Hz, sent by 1001 (caller)
+	calleeTone = 600.0  // Hz, sent by 1002 (callee)
+	toneSec    = 3.0    // tone length; the rest of each WAV is silence
+	wavSec     = 40.0   // total WAV length: longer than any call here
+)
+
+// TestBaresipCallThroughRingo calls from one baresip (1001) to the alias of
+// another (202 -> 1002) through Ringo, checks audio in both directions from
+// the recordings, and that a hang-up on either side ends both legs.
+func TestBaresipCallThroughRingo(t *testing.T) {
+	interop(t, "baresip")
+	if !fileExists("/usr/lib/baresip/modules/ctrl_tcp.so") || !fileExists("/usr/lib/baresip/modules/sndfile.so") {
+		msg := "baresip modules ctrl_tcp.so/sndfile.so not in /usr/lib/baresip/modules (install baresip-core)"
+		if strings.EqualFold(getenv("RINGO_INTEROP"), "require") {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	wavDir := t.TempDir()
+	callerWAV := filepath.Join(wavDir, "caller-1k.wav")
+	calleeWAV := filepath.Join(wavDir, "callee-600.wav")
+	toneWAV(t, callerWAV, callerTone, toneSec, wavSec)
+	toneWAV(t, calleeWAV, calleeTone, toneSec, wavSec)
+
+	for _, tc := range []struct {
+		name     string
+		callerUp bool // true: the caller hangs up; false: the callee does
+	}{
+		{"caller-hangs-up", true},
+		{"callee-hangs-up", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			baresipCall(t, callerWAV, calleeWAV, tc.callerUp)
+		})
+	}
+}
+
+func baresipCall(t *testing.T, callerWAV, calleeWAV string, callerHangsUp bool) {
+	r := startRingo(t, defaultConfig)
+	r.provision()
+
+	callee := startBaresip(t, r, "baresip-1002", "1002", "secret1002", calleeWAV, "auto")
+	caller := startBaresip(t, r, "baresip-1001", "1001", "secret1001", callerWAV, "manual")
+	r.waitRegistered("1002@pbx.test", "127.0.0.1:"+itoa(callee.sipPort), 15*time.Second)
+	r.waitRegistered("1001@pbx.test", "127.0.0.1:"+itoa(caller.sipPort), 15*time.Second)
+
+	// 1001 dials 1002's alias.
+	target := "sip:202@" + r.sipAddr()
+	resp, err := caller.ctl.command("dial", target, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !resp.OK {
+		t.Fatalf("dial %s refused by baresip: %s", target, resp.Raw)
+	}
+	const step = 15 * time.Second
+	in, err := callee.ctl.waitEvent("CALL_INCOMING", step, "CALL_CLOSED")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("callee: incoming call from %s", in.PeerURI)
+	if _, err := caller.ctl.waitEvent("CALL_ESTABLISHED", step, "CALL_CLOSED"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := callee.ctl.waitEvent("CALL_ESTABLISHED", step, "CALL_CLOSED"); err != nil {
+		t.Fatal(err)
+	}
+	established := time.Now()
+	// RTP flows directly between the phones: each side sees incoming RTP.
+	if _, err := caller.ctl.waitEvent("CALL_RTPESTAB", step, "CALL_CLOSED"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := callee.ctl.waitEvent("CALL_RTPESTAB", step, "CALL_CLOSED"); err != nil {
+		t.Fatal(err)
+	}
+	// Keep the call up for the length of the tones (this is the call's
+	// duration, not a synchronisation point), watching for an early end.
+	hold := time.Until(established.Add(time.Duration((toneSec + 1) * float64(time.Second))))
+	if ev, err := caller.ctl.waitEvent("CALL_CLOSED", hold); err == nil {
+		t.Fatalf("caller's call closed early (%s) after %v", ev.Param, time.Since(established))
+	}
+
+	hanger, other := caller, callee
+	if !callerHangsUp {
+		hanger, other = callee, caller
+	}
+	if resp, err := hanger.ctl.command("hangup", "", 5*time.Second); err != nil {
+		t.Fatal(err)
+	} else if !resp.OK {
+		t.Errorf("%s: hangup refused: %s", hanger.name, resp.Raw)
+	}
+	if _, err := hanger.ctl.waitEvent("CALL_CLOSED", 10*time.Second); err != nil {
+		t.Error(err)
+	}
+	if ev, err := other.ctl.waitEvent("CALL_CLOSED", 10*time.Second); err != nil {
+		t.Errorf("the hang-up by %s did not end the other leg: %v", hanger.name, err)
+	} else {
+		t.Logf("%s: CALL_CLOSED (%s)", other.name, ev.Param)
+	}
+
+	// Quit both so the recordings are complete on disk.
+	caller.quit()
+	callee.quit()
+
+	checkTone(t, "callee heard the caller", callee.recording("dec"), callerTone, calleeTone)
+	checkTone(t, "caller heard the callee", caller.recording("dec"), calleeTone, callerTone)
+}
+
+// checkTone asserts that a recording holds clearly audible audio dominated
+// by freq.
+func checkTone(t *testing.T, what, path string, freq, other float64) {
+	t.Helper()
+	rep, err := analyzeTone(path, freq, other)
+	if err != nil {
+		t.Errorf("%s: %v", what, err)
+		return
+	}
+	t.Logf("%s: %s: %s", what, filepath.Base(path), rep)
+	if rep.RMSdBFS < -45 {
+		t.Errorf("%s: recording is silent (rms %.1f dBFS)", what, rep.RMSdBFS)
+	}
+	if rep.ActiveSec < 1.5 {
+		t.Errorf("%s: only %.2fs of audio above -40 dBFS, want >= 1.5s of the %.0fs tone", what, rep.ActiveSec, toneSec)
+	}
+	if rep.BandRatio < 0.7 {
+		t.Errorf("%s: only %.3f of the energy is at %.0f Hz, want >= 0.7", what, rep.BandRatio, freq)
+	}
+	if rep.OtherRatio > 0.1 {
+		t.Errorf("%s: %.3f of the energy is at %.0f Hz (the recorder's own tone?), want <= 0.1", what, rep.OtherRatio, other)
+	}
+}
