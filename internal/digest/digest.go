@@ -105,6 +105,9 @@ func Parse(v string) (Credentials, error) {
 	if c.QOP != "" && !strings.EqualFold(c.QOP, "auth") {
 		return c, fmt.Errorf("%w: qop %q not supported", ErrMalformed, c.QOP)
 	}
+	if c.QOP != "" && (c.CNonce == "" || c.NC == "") {
+		return c, fmt.Errorf("%w: qop=auth requires cnonce and nc", ErrMalformed)
+	}
 	if c.Algorithm == "" {
 		c.Algorithm = MD5
 	}

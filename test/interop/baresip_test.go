@@ -46,7 +46,7 @@ func TestBaresipCallThroughRingo(t *testing.T) {
 }
 
 func baresipCall(t *testing.T, callerWAV, calleeWAV string, callerHangsUp bool) {
-	r := startRingo(t, defaultConfig)
+	r := startRingo(t, defaultConfig+"  algorithms: [MD5]\n")
 	r.provision()
 
 	callee := startBaresip(t, r, "baresip-1002", "1002", "secret1002", calleeWAV, "auto")
