@@ -28,9 +28,9 @@ type nonces struct {
 	opaque   string
 	lifetime time.Duration
 
-	mu         sync.Mutex
-	cur, prev  map[[16]byte]uint32
-	rotatedAt  time.Time
+	mu        sync.Mutex
+	cur, prev map[[16]byte]uint32
+	rotatedAt time.Time
 }
 
 func newNonces(lifetime time.Duration) *nonces {

@@ -17,12 +17,12 @@ type Location struct {
 	st  store.Locations
 	log *slog.Logger
 
-	mu     sync.RWMutex
-	aors   map[string][]store.Binding
-	dirty  map[bindingKey]store.Binding
-	gone   map[bindingKey]store.Binding
-	kick   chan struct{}
-	nowFn  func() time.Time
+	mu    sync.RWMutex
+	aors  map[string][]store.Binding
+	dirty map[bindingKey]store.Binding
+	gone  map[bindingKey]store.Binding
+	kick  chan struct{}
+	nowFn func() time.Time
 }
 
 type bindingKey struct{ aor, contact string }

@@ -33,10 +33,10 @@ type Account struct {
 	RealName string `json:"realName,omitempty"`
 	// HA1 digests of the password: H(name:domain:password). The password
 	// itself is never stored.
-	HA1MD5    string   `json:"-"`
-	HA1SHA256 string   `json:"-"`
-	Aliases   []string `json:"aliases"`
-	Prefs     Prefs    `json:"prefs"`
+	HA1MD5    string    `json:"-"`
+	HA1SHA256 string    `json:"-"`
+	Aliases   []string  `json:"aliases"`
+	Prefs     Prefs     `json:"prefs"`
 	Created   time.Time `json:"created"`
 	Updated   time.Time `json:"updated"`
 }
