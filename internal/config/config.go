@@ -85,7 +85,10 @@ type Registrar struct {
 // Calls bounds call handling.
 type Calls struct {
 	// MaxActive calls at once; beyond it new INVITEs get 503 with Retry-After. 0 is unlimited.
-	MaxActive   int           `yaml:"maxActive"`
+	MaxActive int `yaml:"maxActive"`
+	// MaxRate new calls per second (a token bucket with one second of burst);
+	// beyond it new INVITEs get 503 with Retry-After. 0 is unlimited.
+	MaxRate     int           `yaml:"maxRate"`
 	RingTimeout time.Duration `yaml:"ringTimeout"`
 	// DrainTimeout is how long SIGTERM lets existing calls finish.
 	DrainTimeout time.Duration `yaml:"drainTimeout"`

@@ -25,6 +25,11 @@ var (
 	ErrConflict = store.ErrConflict
 )
 
+// storeNow is the current time at the precision the store keeps
+// (milliseconds), so that what is served before and after a restart is the
+// same, including the order of domains created within one millisecond.
+func storeNow() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }
+
 // maxForwardHops bounds alias/forwarder chains so a loop cannot hang routing.
 const maxForwardHops = 10
 
@@ -236,7 +241,7 @@ func (d *Directory) PutDomain(ctx context.Context, spec DomainSpec) (bool, error
 	d.mu.RLock()
 	old, exists := d.domains[name]
 	d.mu.RUnlock()
-	now := time.Now().UTC()
+	now := storeNow()
 	nd := store.Domain{Name: name, Main: spec.Main, Created: now, Updated: now}
 	if exists {
 		if old.d.Main == spec.Main {
@@ -320,6 +325,9 @@ func (d *Directory) PutAccount(ctx context.Context, domainName string, spec Acco
 	}
 	if owner, taken := aliasOwner[na.Name]; taken && owner != na.Name {
 		return false, fmt.Errorf("account name %s@%s is an alias of %s: %w", na.Name, domainName, owner, ErrConflict)
+	}
+	if _, f := forwarders[na.Name]; f {
+		return false, fmt.Errorf("account name %s@%s is a forwarder: %w", na.Name, domainName, ErrConflict)
 	}
 	if old != nil && sameAccount(old, &na) {
 		return false, nil

@@ -149,7 +149,7 @@ func (spec AccountSpec) build(domainName string, old *store.Account) (store.Acco
 	if err != nil {
 		return store.Account{}, err
 	}
-	now := time.Now().UTC()
+	now := storeNow()
 	a := store.Account{Domain: domainName, Name: name, Aliases: []string{}, Created: now, Updated: now}
 	if old != nil {
 		a = cloneAccount(old)
@@ -252,6 +252,7 @@ type Report struct {
 func (doc *Doc) Check() error {
 	var errs []string
 	seen := map[string]bool{}
+	var mains []string
 	for _, dd := range doc.Domains {
 		dn, err := CheckDomainName(dd.Name)
 		if err != nil {
@@ -262,6 +263,9 @@ func (doc *Doc) Check() error {
 			errs = append(errs, fmt.Sprintf("domain %s appears twice", dn))
 		}
 		seen[dn] = true
+		if dd.Main {
+			mains = append(mains, dn)
+		}
 		names := map[string]bool{}
 		for _, as := range dd.Accounts {
 			a, err := as.build(dn, nil)
@@ -274,13 +278,21 @@ func (doc *Doc) Check() error {
 			}
 			names[a.Name] = true
 		}
+		fnames := map[string]bool{}
 		for n, to := range dd.Forwarders {
-			if _, err := CheckName("forwarder", n); err != nil {
+			if fn, err := CheckName("forwarder", n); err != nil {
 				errs = append(errs, fmt.Sprintf("%s: %v", dn, err))
 			} else if err := checkAddress(strings.ToLower(to)); err != nil {
 				errs = append(errs, fmt.Sprintf("%s: forwarder %s: %v", dn, n, err))
+			} else if fnames[fn] {
+				errs = append(errs, fmt.Sprintf("%s: forwarder %s appears twice", dn, fn))
+			} else {
+				fnames[fn] = true
 			}
 		}
+	}
+	if len(mains) > 1 {
+		errs = append(errs, fmt.Sprintf("only one domain can be main, not %s", strings.Join(mains, ", ")))
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("%s: %w", strings.Join(errs, "; "), ErrInvalid)
@@ -308,7 +320,7 @@ func (d *Directory) Apply(ctx context.Context, doc Doc) (Report, error) {
 		if err != nil {
 			return rep, err
 		}
-		dn := strings.ToLower(dd.Name)
+		dn, _ := CheckDomainName(dd.Name) // checked above
 		note("domain", dn, changed)
 		for _, as := range dd.Accounts {
 			changed, err := d.PutAccount(ctx, dn, as)

@@ -6,10 +6,12 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
+	"math"
 	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -19,22 +21,28 @@ import (
 	"github.com/ringo-pbx/ringo/internal/store"
 )
 
-// nonces issues stateless, self-verifying nonces (a timestamp and its HMAC)
-// and remembers the highest nonce-count seen for each, so a captured
-// Authorization cannot be replayed. Two generations of counters rotate every
-// lifetime, which bounds memory without a sweep.
+// nonces issues self-verifying nonces (issue time, a sequence number and
+// an HMAC of both) and remembers, for each, the highest nonce-count used, so
+// a captured Authorization cannot be replayed. The counts live in a fixed
+// ring indexed by sequence number: memory stays constant whatever the rate,
+// and a nonce whose slot has been reused by a newer one is simply stale
+// (the client is re-challenged and answers at once).
 type nonces struct {
 	secret   [32]byte
 	opaque   string
 	lifetime time.Duration
-
-	mu        sync.Mutex
-	cur, prev map[[16]byte]uint32
-	rotatedAt time.Time
+	seq      atomic.Uint32
+	// slots hold seq<<32 | (highest nc used + 1); 0 in the low half means unused.
+	slots []atomic.Uint64
 }
 
+const (
+	nonceRing = 1 << 20 // 8 MiB of counters
+	nonceLen  = 8 + 4 + 16
+)
+
 func newNonces(lifetime time.Duration) *nonces {
-	n := &nonces{lifetime: lifetime, cur: map[[16]byte]uint32{}, prev: map[[16]byte]uint32{}, rotatedAt: time.Now()}
+	n := &nonces{lifetime: lifetime, slots: make([]atomic.Uint64, nonceRing)}
 	rand.Read(n.secret[:])
 	var o [8]byte
 	rand.Read(o[:])
@@ -42,23 +50,22 @@ func newNonces(lifetime time.Duration) *nonces {
 	return n
 }
 
-const nonceLen = 8 + 16
-
-func (n *nonces) mac(ts []byte, realm string) [16]byte {
+func (n *nonces) mac(head []byte, realm string, out []byte) {
 	m := hmac.New(sha256.New, n.secret[:])
-	m.Write(ts)
+	m.Write(head)
 	m.Write([]byte(realm))
-	var out [16]byte
-	copy(out[:], m.Sum(nil))
-	return out
+	var sum [sha256.Size]byte
+	copy(out, m.Sum(sum[:0]))
 }
 
 // issue returns a new nonce for realm.
 func (n *nonces) issue(realm string, now time.Time) string {
 	var raw [nonceLen]byte
+	id := n.seq.Add(1)
 	binary.BigEndian.PutUint64(raw[:8], uint64(now.UnixNano()))
-	mac := n.mac(raw[:8], realm)
-	copy(raw[8:], mac[:])
+	binary.BigEndian.PutUint32(raw[8:12], id)
+	n.mac(raw[:12], realm, raw[12:])
+	n.slots[id%nonceRing].Store(uint64(id) << 32)
 	return base64.RawURLEncoding.EncodeToString(raw[:])
 }
 
@@ -70,44 +77,41 @@ const (
 	nonceStale
 )
 
-// check verifies a nonce's origin and age.
-func (n *nonces) check(nonce, realm string, now time.Time) (nonceState, [16]byte) {
+// check verifies a nonce's origin and age and returns its sequence number.
+func (n *nonces) check(nonce, realm string, now time.Time) (nonceState, uint32) {
 	var raw [nonceLen]byte
 	if base64.RawURLEncoding.DecodedLen(len(nonce)) != nonceLen {
-		return nonceInvalid, [16]byte{}
+		return nonceInvalid, 0
 	}
 	if _, err := base64.RawURLEncoding.Decode(raw[:], []byte(nonce)); err != nil {
-		return nonceInvalid, [16]byte{}
+		return nonceInvalid, 0
 	}
-	mac := n.mac(raw[:8], realm)
-	if !hmac.Equal(mac[:], raw[8:]) {
-		return nonceInvalid, mac
+	var mac [16]byte
+	n.mac(raw[:12], realm, mac[:])
+	if !hmac.Equal(mac[:], raw[12:]) {
+		return nonceInvalid, 0
 	}
 	issued := time.Unix(0, int64(binary.BigEndian.Uint64(raw[:8])))
 	if now.Sub(issued) > n.lifetime || issued.After(now.Add(time.Minute)) {
-		return nonceStale, mac
+		return nonceStale, 0
 	}
-	return nonceOK, mac
+	return nonceOK, binary.BigEndian.Uint32(raw[8:12])
 }
 
-// use records nonce-count nc for a nonce and reports whether it is fresh
-// (greater than every count seen before with that nonce).
-func (n *nonces) use(key [16]byte, nc uint32, now time.Time) bool {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if now.Sub(n.rotatedAt) > n.lifetime {
-		n.prev, n.cur = n.cur, make(map[[16]byte]uint32, len(n.cur))
-		n.rotatedAt = now
+// use records nonce-count nc for nonce id and reports whether it is fresh:
+// greater than every count used before with that nonce, and the nonce's
+// slot not yet taken by a newer one.
+func (n *nonces) use(id, nc uint32) bool {
+	slot := &n.slots[id%nonceRing]
+	for {
+		v := slot.Load()
+		if uint32(v>>32) != id || uint64(nc)+1 <= v&0xffffffff {
+			return false
+		}
+		if slot.CompareAndSwap(v, uint64(id)<<32|(uint64(nc)+1)) {
+			return true
+		}
 	}
-	last, seen := n.cur[key]
-	if !seen {
-		last, seen = n.prev[key]
-	}
-	if seen && nc <= last {
-		return false
-	}
-	n.cur[key] = nc
-	return true
 }
 
 // guard blocks a source address after repeated authentication failures.
@@ -228,7 +232,7 @@ func (s *Server) authenticate(req *sip.Request, tx sip.ServerTransaction, realm 
 		s.challenge(tx, req, status, realm, false, now)
 		return nil, false
 	}
-	state, key := s.nonces.check(cred.Nonce, realm, now)
+	state, nonceID := s.nonces.check(cred.Nonce, realm, now)
 	switch state {
 	case nonceInvalid:
 		s.challenge(tx, req, status, realm, false, now)
@@ -267,7 +271,7 @@ func (s *Server) authenticate(req *sip.Request, tx sip.ServerTransaction, realm 
 		}
 		nc = uint32(v)
 	}
-	if !s.nonces.use(key, nc, now) {
+	if nc == math.MaxUint32 || !s.nonces.use(nonceID, nc) {
 		// A replayed (or reordered) nonce-count: ask for fresh credentials.
 		s.metrics.authFailures.WithLabelValues("replay").Inc()
 		s.challenge(tx, req, status, realm, true, now)
@@ -296,4 +300,8 @@ func (s *Server) challenge(tx sip.ServerTransaction, req *sip.Request, status in
 		res.AppendHeader(sip.NewHeader(hdr, digest.Challenge(realm, nonce, s.nonces.opaque, alg, stale)))
 	}
 	s.send(tx, res)
+	// A challenge is stateless too, also for INVITE: its ACK then matches
+	// no transaction and is dropped, rather than parking a goroutine in the
+	// transaction until it times out.
+	tx.Terminate()
 }

@@ -87,6 +87,12 @@ type call struct {
 	started   time.Time
 	answered  time.Time
 
+	// The caller's 200 is retransmitted until its ACK (RFC 3261 §13.3.1.4).
+	ok       *sip.Response
+	okTimer  *time.Timer
+	okEvery  time.Duration
+	okGiveUp time.Time
+
 	callerName, calleeName string
 	callerURI, calleeURI   sip.Uri
 }
@@ -101,7 +107,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		s.respond(tx, req, 503, "Service Unavailable: shutting down", nil, sip.NewHeader("Retry-After", "30"))
 		return
 	}
-	if max := s.cfg.Calls.MaxActive; max > 0 && s.active.Load() >= int64(max) {
+	if max := s.cfg.Calls.MaxActive; (max > 0 && s.active.Load() >= int64(max)) || (s.admit != nil && !s.admit.take(time.Now())) {
 		s.respond(tx, req, 503, "Service Unavailable", nil, sip.NewHeader("Retry-After", "5"))
 		return
 	}
@@ -361,6 +367,15 @@ func (c *call) watchFork(f *fork, tx sip.ClientTransaction) {
 		select {
 		case res := <-tx.Responses():
 			c.onForkResponse(f, res)
+			if res.IsSuccess() {
+				// Its retransmissions reach onStrayResponse, which re-sends
+				// the ACK; the transaction need not be kept 32 s for them.
+				tx.Terminate()
+				return
+			}
+			if !res.IsProvisional() {
+				return // the transaction ACKs and retires by its own timers
+			}
 		case <-tx.Done():
 			c.mu.Lock()
 			if !f.done && !f.provisional || !f.done && tx.Err() != nil {
@@ -467,8 +482,46 @@ func (c *call) answerLocked(f *fork, res *sip.Response) {
 	out.AppendHeader(allowHeader)
 	c.finalSent = true
 	s.send(c.atx, out)
+	if c.a.transport == "UDP" {
+		c.ok, c.okEvery, c.okGiveUp = out, sip.T1, time.Now().Add(64*sip.T1)
+		c.okTimer = time.AfterFunc(c.okEvery, c.retransmitOK)
+	}
 	c.log.Info("answered", "contact", b.target.String(), "ring", time.Since(c.started).Round(time.Millisecond).String())
 	close(c.done)
+}
+
+// retransmitOK re-sends the caller's 200 until it is ACKed; a caller that
+// never ACKs is hung up on.
+func (c *call) retransmitOK() {
+	c.mu.Lock()
+	if c.ok == nil || c.state != stateAnswered {
+		c.mu.Unlock()
+		return
+	}
+	if time.Now().After(c.okGiveUp) {
+		c.ok = nil
+		c.mu.Unlock()
+		c.log.Warn("caller never acknowledged the answer")
+		c.hangupBoth("no ACK from caller")
+		return
+	}
+	if err := c.atx.Respond(c.ok); err != nil {
+		c.log.Debug("retransmitting 200 failed", "error", err)
+	}
+	c.okEvery = min(2*c.okEvery, sip.T2)
+	c.okTimer = time.AfterFunc(c.okEvery, c.retransmitOK)
+	c.mu.Unlock()
+}
+
+// acked stops the 200 retransmissions and lets the caller's INVITE
+// transaction go: the dialog, not the transaction, carries the call now.
+func (c *call) ackedLocked() {
+	if c.ok == nil {
+		return
+	}
+	c.ok = nil
+	c.okTimer.Stop()
+	c.atx.Terminate()
 }
 
 // noteFailure keeps the most telling failure among the forks (RFC 3261 §16.7).
@@ -630,6 +683,9 @@ func (c *call) finishLocked(outcome string) {
 	}
 	c.state = stateEnded
 	c.outcome = outcome
+	if c.okTimer != nil {
+		c.okTimer.Stop()
+	}
 	s := c.s
 	s.mu.Lock()
 	delete(s.calls, c.id)
@@ -792,6 +848,9 @@ func (s *Server) onAck(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	delete(c.acks, d.l)
+	if d.l == c.a {
+		c.ackedLocked()
+	}
 	ack := s.newRequest(p.out, sip.ACK, p.outCSeq)
 	copyBody(ack, req)
 	c.lastAck[p.out] = ack

@@ -52,6 +52,7 @@ type Server struct {
 	dialogs map[string]*dialog // Call-ID + "|" + our tag
 	calls   map[string]*call
 
+	admit    *bucket
 	draining atomic.Bool
 	active   atomic.Int64
 	callSeq  atomic.Uint64
@@ -72,6 +73,9 @@ func New(cfg config.Config, log *slog.Logger, dir *directory.Directory, loc *Loc
 		idle:    make(chan struct{}, 1),
 	}
 	s.metrics = newMetrics(reg, s)
+	if cfg.Calls.MaxRate > 0 {
+		s.admit = newBucket(float64(cfg.Calls.MaxRate), float64(cfg.Calls.MaxRate))
+	}
 	opts := []sipgo.UserAgentOption{
 		sipgo.WithUserAgentTransactionLayerOptions(
 			sip.WithTransactionLayerUnhandledResponseHandler(s.onStrayResponse),
@@ -293,6 +297,14 @@ func (s *Server) send(tx sip.ServerTransaction, res *sip.Response) {
 	s.metrics.responses.WithLabelValues(cseqMethod(res), strconv.Itoa(res.StatusCode)).Inc()
 	if err := tx.Respond(res); err != nil {
 		s.log.Debug("sending response failed", "status", res.StatusCode, "error", err)
+	}
+	// Answers outside INVITE transactions are sent statelessly: the
+	// transaction is dropped at once instead of being kept 32 s to absorb
+	// retransmissions. A retransmitted REGISTER, OPTIONS or BYE is simply
+	// handled again (as Kamailio's registrar does), which keeps memory per
+	// request small and the garbage collector idle at high rates.
+	if res.CSeq() != nil && res.CSeq().MethodName != sip.INVITE {
+		tx.Terminate()
 	}
 }
 

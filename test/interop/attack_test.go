@@ -24,7 +24,8 @@ func TestSipviciousAttack(t *testing.T) {
 		r := startRingo(t, ringoConfig(1000000, "1m", "10m"))
 		r.provision()
 		dict := writeDict(t, 5, "secret1001")
-		out, _ := svcrack(t, r, dict)
+		out, elapsed := svcrack(t, r, dict)
+		t.Logf("control svcrack (6 guesses) took %v; output:\n%s", elapsed.Round(time.Millisecond), tail(out, 6))
 		if !cracked(out, "1001", "secret1001") {
 			t.Fatalf("control: svcrack did not find 1001's password with blocking off, so the attack test below would prove nothing; output:\n%s", tail(out, 30))
 		}

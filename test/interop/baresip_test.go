@@ -32,6 +32,24 @@ func TestBaresipCallThroughRingo(t *testing.T) {
 	toneWAV(t, callerWAV, callerTone, toneSec, wavSec)
 	toneWAV(t, calleeWAV, calleeTone, toneSec, wavSec)
 
+	// Strict: a stock baresip must be able to register with Ringo's default
+	// challenges (MD5 and SHA-256).
+	t.Run("register-with-default-challenges", func(t *testing.T) {
+		r := startRingo(t, defaultConfig)
+		r.provision()
+		b := startBaresip(t, r, "baresip-1001", "1001", "secret1001", callerWAV, "manual")
+		ok := waitFor(10*time.Second, func() bool { return len(r.bindingsOf("1001@pbx.test")) > 0 })
+		if !ok {
+			out := b.proc.output()
+			if strings.Contains(out, "Function not implemented") {
+				t.Errorf("baresip 1.0 (libre 1.1.0) cannot register: it fails the whole 401 with ENOSYS as soon as one challenge is not MD5, even though an MD5 challenge is offered too; offer MD5 only to such clients (baresip log: %q)",
+					grepLine(out, "Function not implemented"))
+			} else {
+				t.Errorf("baresip 1001 did not register within 10s; log:\n%s", tail(out, 15))
+			}
+		}
+	})
+
 	for _, tc := range []struct {
 		name     string
 		callerUp bool // true: the caller hangs up; false: the callee does
@@ -45,8 +63,15 @@ func TestBaresipCallThroughRingo(t *testing.T) {
 	}
 }
 
+// md5OnlyConfig makes Ringo offer only an MD5 challenge (security.algorithms
+// is a key of Ringo's config.go beyond the documented contract). The call
+// subtests need it because baresip 1.0 / libre 1.1.0 (Debian 12) rejects a
+// 401 that contains any non-MD5 challenge ("Register: Function not
+// implemented"); register-with-default-challenges tracks that separately.
+var md5OnlyConfig = defaultConfig + "  algorithms: [MD5]\n"
+
 func baresipCall(t *testing.T, callerWAV, calleeWAV string, callerHangsUp bool) {
-	r := startRingo(t, defaultConfig+"  algorithms: [MD5]\n")
+	r := startRingo(t, md5OnlyConfig)
 	r.provision()
 
 	callee := startBaresip(t, r, "baresip-1002", "1002", "secret1002", calleeWAV, "auto")
@@ -64,17 +89,15 @@ func baresipCall(t *testing.T, callerWAV, calleeWAV string, callerHangsUp bool) 
 		t.Fatalf("dial %s refused by baresip: %s", target, resp.Raw)
 	}
 	const step = 15 * time.Second
-	in, err := callee.ctl.waitEvent("CALL_INCOMING", step, "CALL_CLOSED")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("callee: incoming call from %s", in.PeerURI)
+	// (baresip 1.0 sends no CALL_INCOMING when it auto-answers.)
 	if _, err := caller.ctl.waitEvent("CALL_ESTABLISHED", step, "CALL_CLOSED"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := callee.ctl.waitEvent("CALL_ESTABLISHED", step, "CALL_CLOSED"); err != nil {
+	in, err := callee.ctl.waitEvent("CALL_ESTABLISHED", step, "CALL_CLOSED")
+	if err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("callee: call established with %s", in.PeerURI)
 	established := time.Now()
 	// RTP flows directly between the phones: each side sees incoming RTP.
 	if _, err := caller.ctl.waitEvent("CALL_RTPESTAB", step, "CALL_CLOSED"); err != nil {

@@ -1294,3 +1294,13 @@ func itoa(i int) string { return strconv.Itoa(i) }
 func getenv(k string) string { return os.Getenv(k) }
 
 const sigUSR1 = syscall.SIGUSR1
+
+// grepLine returns the first line of s containing sub.
+func grepLine(s, sub string) string {
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			return strings.TrimSpace(l)
+		}
+	}
+	return ""
+}
