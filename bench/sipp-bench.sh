@@ -129,7 +129,7 @@ reg_step() {
   set +e
   taskset -c "$LOAD_CPU" sipp "$SIP" -sf "$HERE/sipp/uac_register.xml" -inf users.csv -key expires 3600 \
     -key contact 127.0.0.1:5099 -r "$rate" -m "$n" -l $((rate * 2 + 100)) -i 127.0.0.1 -p 5084 \
-    -timeout $((STEP + 30))s -recv_timeout 10s -nostdin -trace_stat -stf "reg_$rate.csv" -trace_rtt -rtt_freq 1 \
+    -timeout $((STEP + 30))s -recv_timeout 10s -nostdin -trace_stat -stf "reg_$rate.csv" -trace_rtt -rtt_freq 1 -trace_err \
     -max_recv_loops 100000 -max_sched_loops 100000 >/dev/null 2>&1
   local rc=$?
   set -e

@@ -169,6 +169,9 @@ func (c *Config) Validate() error {
 	if c.Security.FailLimit < 1 {
 		errs = append(errs, errors.New("security.failLimit must be at least 1"))
 	}
+	if c.Security.FailWindow <= 0 || c.Security.BlockFor <= 0 {
+		errs = append(errs, errors.New("security.failWindow and security.blockFor must be positive"))
+	}
 	if c.Security.NonceLifetime < time.Second {
 		errs = append(errs, errors.New("security.nonceLifetime must be at least 1s"))
 	}

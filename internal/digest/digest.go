@@ -105,9 +105,11 @@ func Parse(v string) (Credentials, error) {
 	if c.QOP != "" && !strings.EqualFold(c.QOP, "auth") {
 		return c, fmt.Errorf("%w: qop %q not supported", ErrMalformed, c.QOP)
 	}
-	if c.QOP != "" && (c.CNonce == "" || c.NC == "") {
-		return c, fmt.Errorf("%w: qop=auth requires cnonce and nc", ErrMalformed)
-	}
+	// RFC 7616 wants cnonce and nc with qop=auth, but deployed clients (and
+	// SIP scanners such as sipvicious) send qop=auth without them; like
+	// Kamailio, Ringo computes the response with the empty values. Replay
+	// protection still holds: a missing nc counts as 0 and a nonce's count
+	// must increase.
 	if c.Algorithm == "" {
 		c.Algorithm = MD5
 	}

@@ -264,8 +264,11 @@ func TestParse(t *testing.T) {
 		{name: "missing uri", in: `Digest username="bob", realm="r", nonce="n", response="00"`, wantErr: true},
 		{name: "missing response", in: `Digest username="bob", realm="r", nonce="n", uri="sip:r"`, wantErr: true},
 		{name: "empty username", in: `Digest username="", realm="r", nonce="n", uri="sip:r", response="00"`, wantErr: true},
-		{name: "qop without cnonce", in: "Digest " + base + ", qop=auth, nc=00000001", wantErr: true},
-		{name: "qop without nc", in: "Digest " + base + `, qop=auth, cnonce="c"`, wantErr: true},
+		// Accepted, as deployed clients and scanners send it (see Parse).
+		{name: "qop without cnonce", in: "Digest " + base + ", qop=auth, nc=00000001",
+			want: digest.Credentials{Username: "bob", Realm: "r", Nonce: "n", URI: "sip:r", Response: "abcdef", Algorithm: "MD5", QOP: "auth", NC: "00000001"}},
+		{name: "qop without nc", in: "Digest " + base + `, qop=auth, cnonce="c"`,
+			want: digest.Credentials{Username: "bob", Realm: "r", Nonce: "n", URI: "sip:r", Response: "abcdef", Algorithm: "MD5", QOP: "auth", CNonce: "c"}},
 		{name: "qop auth-int", in: "Digest " + base + `, qop=auth-int, nc=00000001, cnonce="c"`, wantErr: true},
 		{name: "qop list", in: "Digest " + base + `, qop="auth,auth-int", nc=00000001, cnonce="c"`, wantErr: true},
 		{name: "algorithm MD5-sess", in: "Digest " + base + ", algorithm=MD5-sess", wantErr: true},
