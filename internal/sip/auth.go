@@ -272,12 +272,31 @@ func (s *Server) authenticate(req *sip.Request, tx sip.ServerTransaction, realm 
 		nc = uint32(v)
 	}
 	if nc == math.MaxUint32 || !s.nonces.use(nonceID, nc) {
+		if s.isRegisterRetransmission(req, &acc) {
+			// Answered statelessly, so a retransmitted REGISTER comes here
+			// again with the same credentials: it is the same request, not a replay.
+			return &acc, true
+		}
 		// A replayed (or reordered) nonce-count: ask for fresh credentials.
 		s.metrics.authFailures.WithLabelValues("replay").Inc()
 		s.challenge(tx, req, status, realm, true, now)
 		return nil, false
 	}
 	return &acc, true
+}
+
+// isRegisterRetransmission reports whether req repeats the REGISTER that
+// produced a binding of acc (same Call-ID and CSeq).
+func (s *Server) isRegisterRetransmission(req *sip.Request, acc *store.Account) bool {
+	if req.Method != sip.REGISTER || req.CallID() == nil || req.CSeq() == nil {
+		return false
+	}
+	for _, b := range s.loc.Lookup(acc.Name + "@" + acc.Domain) {
+		if b.CallID == req.CallID().Value() && b.CSeq == req.CSeq().SeqNo {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Server) algAllowed(alg string) bool {

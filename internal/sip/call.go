@@ -83,7 +83,7 @@ type call struct {
 	finalSent bool
 	outcome   string
 	done      chan struct{} // closed once the caller has a final answer
-	ringTimer *time.Timer
+	ringUntil time.Time // the ring timeout; checked by Server.watchRinging
 	started   time.Time
 	answered  time.Time
 
@@ -114,6 +114,11 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	from, to := req.From(), req.To()
 	if from == nil || to == nil || req.CallID() == nil || req.CSeq() == nil {
 		s.respond(tx, req, 400, "Bad Request: missing From, To, Call-ID or CSeq", nil)
+		return
+	}
+	if s.lookupCallerLeg(req) != nil {
+		// A retransmission of an INVITE already being handled, arriving after
+		// its transaction ended: the call's own answer covers it.
 		return
 	}
 	realm, ok := s.domainOf(from.Address.Host)
@@ -155,7 +160,14 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	c := s.newCall(req, tx, caller, tgt.Account)
 	c.log.Info("call", "from", caller.Name+"@"+caller.Domain, "to", req.Recipient.User+"@"+targetDomain,
 		"callee", aor, "via", strings.Join(tgt.Via, ","), "contacts", len(bindings))
-	tx.OnCancel(func(*sip.Request) { go c.onCallerCancel() })
+	// The transaction outlives the call in sipgo's timers; reach the call
+	// through its id so that it does not keep the call reachable.
+	id := c.id
+	tx.OnCancel(func(*sip.Request) {
+		if c := s.lookupCall(id); c != nil {
+			go c.onCallerCancel()
+		}
+	})
 	c.fork(bindings)
 	select {
 	case <-c.done:
@@ -211,6 +223,7 @@ func (s *Server) newCall(req *sip.Request, tx sip.ServerTransaction, caller, cal
 		done:    make(chan struct{}),
 		started: time.Now(),
 	}
+	c.ringUntil = c.started.Add(s.cfg.Calls.RingTimeout)
 	from, to := req.From(), req.To()
 	fromTag, _ := from.Params.Get("tag")
 	c.a = &leg{
@@ -229,8 +242,9 @@ func (s *Server) newCall(req *sip.Request, tx sip.ServerTransaction, caller, cal
 	}
 	s.mu.Lock()
 	s.calls[id] = c
+	s.ringing[c] = struct{}{}
+	s.callers[callerKey(req)] = c
 	s.mu.Unlock()
-	c.ringTimer = time.AfterFunc(s.cfg.Calls.RingTimeout, c.ringTimeout)
 	c.callerName = callerDisplay(caller, from.DisplayName)
 	c.callerURI = sip.Uri{Scheme: "sip", User: caller.Name, Host: caller.Domain}
 	c.calleeURI = sip.Uri{Scheme: "sip", User: callee.Name, Host: callee.Domain}
@@ -467,7 +481,6 @@ func (c *call) answerLocked(f *fork, res *sip.Response) {
 	c.b = b
 	c.state = stateAnswered
 	c.answered = time.Now()
-	c.ringTimer.Stop()
 	c.acks[c.a] = pendingAck{cseqIn: c.ainv.CSeq().SeqNo, out: b, outCSeq: f.inv.CSeq().SeqNo}
 	s.mu.Lock()
 	s.dialogs[dialogKey(c.a.callID, c.a.localTag)] = &dialog{c: c, l: c.a}
@@ -481,7 +494,12 @@ func (c *call) answerLocked(f *fork, res *sip.Response) {
 	out := c.responseToCaller(200, "OK", res)
 	out.AppendHeader(allowHeader)
 	c.finalSent = true
-	s.send(c.atx, out)
+	c.s.stopRinging(c)
+	// The 2xx and its retransmissions are Ringo's (the UAS core's) to send;
+	// ending the INVITE transaction first spares sipgo's 32 s "Accepted"
+	// state, which would hold the transaction and the request in memory.
+	c.atx.Terminate()
+	s.writeResponse(out)
 	if c.a.transport == "UDP" {
 		c.ok, c.okEvery, c.okGiveUp = out, sip.T1, time.Now().Add(64*sip.T1)
 		c.okTimer = time.AfterFunc(c.okEvery, c.retransmitOK)
@@ -505,9 +523,7 @@ func (c *call) retransmitOK() {
 		c.hangupBoth("no ACK from caller")
 		return
 	}
-	if err := c.atx.Respond(c.ok); err != nil {
-		c.log.Debug("retransmitting 200 failed", "error", err)
-	}
+	c.s.writeResponse(c.ok)
 	c.okEvery = min(2*c.okEvery, sip.T2)
 	c.okTimer = time.AfterFunc(c.okEvery, c.retransmitOK)
 	c.mu.Unlock()
@@ -521,7 +537,6 @@ func (c *call) ackedLocked() {
 	}
 	c.ok = nil
 	c.okTimer.Stop()
-	c.atx.Terminate()
 }
 
 // noteFailure keeps the most telling failure among the forks (RFC 3261 §16.7).
@@ -562,7 +577,7 @@ func (c *call) maybeFailLocked() {
 		code, reason = c.bestFail.StatusCode, c.bestFail.Reason
 	}
 	c.finalSent = true
-	c.ringTimer.Stop()
+	c.s.stopRinging(c)
 	c.s.send(c.atx, c.responseToCaller(code, reason, nil))
 	c.log.Info("call failed", "status", code, "reason", reason)
 	c.finishLocked(outcomeFor(code))
@@ -647,7 +662,7 @@ func (c *call) cancel(why string) {
 		return
 	}
 	c.finalSent = true
-	c.ringTimer.Stop()
+	c.s.stopRinging(c)
 	for _, f := range c.forks {
 		c.cancelForkLocked(f)
 	}
@@ -660,6 +675,40 @@ func (c *call) cancel(why string) {
 // has already answered it 200 and the INVITE 487.
 func (c *call) onCallerCancel() { c.cancel("caller cancelled") }
 
+func (s *Server) stopRinging(c *call) {
+	s.mu.Lock()
+	delete(s.ringing, c)
+	s.mu.Unlock()
+}
+
+// watchRinging times out unanswered calls. One ticker serves every call:
+// a runtime timer per call, even stopped, keeps the call reachable until
+// its deadline would have passed, which at thousands of calls per second
+// is a large live heap for the garbage collector to scan.
+func (s *Server) watchRinging(ctx context.Context) {
+	t := time.NewTicker(250 * time.Millisecond)
+	defer t.Stop()
+	var expired []*call
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			expired = expired[:0]
+			s.mu.Lock()
+			for c := range s.ringing {
+				if now.After(c.ringUntil) {
+					expired = append(expired, c)
+				}
+			}
+			s.mu.Unlock()
+			for _, c := range expired {
+				c.ringTimeout()
+			}
+		}
+	}
+}
+
 func (c *call) ringTimeout() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -667,6 +716,7 @@ func (c *call) ringTimeout() {
 		return
 	}
 	c.finalSent = true
+	c.s.stopRinging(c)
 	for _, f := range c.forks {
 		c.cancelForkLocked(f)
 	}
@@ -689,6 +739,7 @@ func (c *call) finishLocked(outcome string) {
 	s := c.s
 	s.mu.Lock()
 	delete(s.calls, c.id)
+	delete(s.callers, callerKey(c.ainv))
 	delete(s.dialogs, dialogKey(c.a.callID, c.a.localTag))
 	if c.b != nil {
 		delete(s.dialogs, dialogKey(c.b.callID, c.b.localTag))
@@ -714,6 +765,23 @@ func (s *Server) ackAndBye(l *leg, inv *sip.Request, res *sip.Response) {
 		s.log.Debug("ACK failed", "error", err)
 	}
 	s.fireAndForget(s.newRequest(l, sip.BYE, inv.CSeq().SeqNo+1))
+}
+
+func callerKey(req *sip.Request) string {
+	tag, _ := req.From().Params.Get("tag")
+	return req.CallID().Value() + "|" + tag
+}
+
+func (s *Server) lookupCallerLeg(req *sip.Request) *call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.callers[callerKey(req)]
+}
+
+func (s *Server) lookupCall(id string) *call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.calls[id]
 }
 
 func (s *Server) lookupDialog(callID, localTag string) *dialog {

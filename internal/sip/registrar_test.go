@@ -203,10 +203,25 @@ func TestNonceReplayIsRechallenged(t *testing.T) {
 	if res := p.do(req.Clone()); res.StatusCode != 200 {
 		t.Fatalf("first use: %s", res.StartLine())
 	}
+	// A retransmission (same Call-ID and CSeq) is the same request: 200 again.
+	retrans := req.Clone()
+	retrans.RemoveHeader("Via")
+	if res := p.do(retrans); res.StatusCode != 200 {
+		t.Fatalf("retransmission: got %s, want 200", res.StartLine())
+	}
+	// A replay of the credentials in a changed request (the digest does not
+	// cover CSeq or Contact) is refused with a fresh challenge.
 	req.RemoveHeader("Via")
-	res = p.do(req) // same nonce, same nc
+	req.CSeq().SeqNo++
+	req.ReplaceHeader(sip.NewHeader("Contact", "<sip:attacker@192.0.2.66:5060>"))
+	res = p.do(req)
 	if res.StatusCode != 401 || !strings.Contains(res.GetHeader("WWW-Authenticate").Value(), "stale=true") {
 		t.Fatalf("replay: got %s, want 401 stale", res.StartLine())
+	}
+	for _, b := range e.loc.Lookup("1001@" + testDomain) {
+		if strings.Contains(b.Contact, "attacker") {
+			t.Fatalf("the replay registered %s", b.Contact)
+		}
 	}
 }
 

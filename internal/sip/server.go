@@ -51,6 +51,8 @@ type Server struct {
 	mu      sync.Mutex
 	dialogs map[string]*dialog // Call-ID + "|" + our tag
 	calls   map[string]*call
+	ringing map[*call]struct{}
+	callers map[string]*call // by the caller's Call-ID and From tag
 
 	admit    *bucket
 	draining atomic.Bool
@@ -70,6 +72,8 @@ func New(cfg config.Config, log *slog.Logger, dir *directory.Directory, loc *Loc
 		guard:   newGuard(cfg.Security.FailLimit, cfg.Security.FailWindow, cfg.Security.BlockFor),
 		dialogs: map[string]*dialog{},
 		calls:   map[string]*call{},
+		ringing: map[*call]struct{}{},
+		callers: map[string]*call{},
 		idle:    make(chan struct{}, 1),
 	}
 	s.metrics = newMetrics(reg, s)
@@ -226,6 +230,7 @@ func (s *Server) Addrs() map[string]string {
 
 // Serve runs until ctx ends.
 func (s *Server) Serve(ctx context.Context) error {
+	go s.watchRinging(ctx)
 	errc := make(chan error, 3)
 	go func() { errc <- s.srv.ServeUDP(s.udp) }()
 	go func() { errc <- s.srv.ServeTCP(s.tcp) }()
@@ -305,6 +310,14 @@ func (s *Server) send(tx sip.ServerTransaction, res *sip.Response) {
 	// request small and the garbage collector idle at high rates.
 	if res.CSeq() != nil && res.CSeq().MethodName != sip.INVITE {
 		tx.Terminate()
+	}
+}
+
+// writeResponse sends a response outside any transaction.
+func (s *Server) writeResponse(res *sip.Response) {
+	s.metrics.responses.WithLabelValues(cseqMethod(res), strconv.Itoa(res.StatusCode)).Inc()
+	if err := s.srv.WriteResponse(res); err != nil {
+		s.log.Debug("sending response failed", "status", res.StatusCode, "error", err)
 	}
 }
 
