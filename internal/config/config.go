@@ -111,7 +111,11 @@ func Default() Config {
 			FailWindow:    time.Minute,
 			BlockFor:      10 * time.Minute,
 			NonceLifetime: 5 * time.Minute,
-			Algorithms:    []string{"MD5", "SHA-256"},
+			// SHA-256 is verified whenever offered, but offering it by default
+			// breaks clients that reject a 401 carrying any challenge they do
+			// not know (Debian's baresip 1.0 does), as it does Asterisk's and
+			// FreeSWITCH's users; both default to MD5 too.
+			Algorithms: []string{"MD5"},
 		},
 		Registrar: Registrar{MinExpires: 30, MaxExpires: 3600, DefaultExpires: 3600, MaxContacts: 10},
 		Calls:     Calls{RingTimeout: 60 * time.Second, DrainTimeout: 30 * time.Second},

@@ -632,7 +632,11 @@ func (c *call) sendCancelLocked(f *fork) {
 // fireAndForget sends a request and waits for its final response only to
 // let its transaction finish.
 func (s *Server) fireAndForget(req *sip.Request) *sip.Response {
-	ctx, cancel := context.WithTimeout(context.Background(), 32*time.Second)
+	return s.fireAndForgetWithin(req, 32*time.Second)
+}
+
+func (s *Server) fireAndForgetWithin(req *sip.Request, d time.Duration) *sip.Response {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
 	tx, err := s.client.TransactionRequest(ctx, req, prebuilt)
 	if err != nil {
@@ -954,16 +958,19 @@ func (s *Server) hangupAll() {
 		calls = append(calls, c)
 	}
 	s.mu.Unlock()
+	var wg sync.WaitGroup
 	for _, c := range calls {
 		c.mu.Lock()
 		answered := c.state == stateAnswered
 		c.mu.Unlock()
 		if answered {
-			c.hangupBoth("server shutting down")
+			wg.Add(1)
+			go func() { defer wg.Done(); c.hangupBoth("server shutting down") }()
 		} else {
 			c.cancel("server shutting down")
 		}
 	}
+	wg.Wait()
 }
 
 func (c *call) hangupBoth(why string) {
@@ -983,7 +990,8 @@ func (c *call) hangupBoth(why string) {
 	var wg sync.WaitGroup
 	for _, b := range byes {
 		wg.Add(1)
-		go func() { defer wg.Done(); c.s.fireAndForget(b) }()
+		// Shutting down: a phone that does not answer its BYE at once is gone.
+		go func() { defer wg.Done(); c.s.fireAndForgetWithin(b, 2*time.Second) }()
 	}
 	wg.Wait()
 }

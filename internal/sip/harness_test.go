@@ -78,6 +78,7 @@ func startEnv(t *testing.T, tweak func(*config.Config)) *env {
 	}
 	cfg := config.Default()
 	cfg.SIP.Addr = "127.0.0.1:0"
+	cfg.Security.Algorithms = []string{"MD5", "SHA-256"}
 	if tweak != nil {
 		tweak(&cfg)
 	}

@@ -67,12 +67,16 @@ func ringoBinary(t *testing.T) string {
 			buildErr = err
 			return
 		}
-		buildDir, err = os.MkdirTemp("", "ringo-interop-bin-")
+		// Neither the binary's name nor its path contains "ringo": other
+		// sessions on this machine restart their own server with name-based
+		// kills (pkill/killall ringo), which must not hit the server under
+		// test.
+		buildDir, err = os.MkdirTemp("", "pbx-interop-bin-")
 		if err != nil {
 			buildErr = err
 			return
 		}
-		bin := filepath.Join(buildDir, "ringo")
+		bin := filepath.Join(buildDir, "pbx-under-test")
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
 		cmd := exec.CommandContext(ctx, goTool(), "build", "-o", bin, "./cmd/ringo")
@@ -471,7 +475,6 @@ type ringo struct {
 	rtpPorts string
 	runs     int
 	proc     *proc
-	logPath  string
 }
 
 // ringoConfig is a config file holding only the contract's security keys.
@@ -494,7 +497,7 @@ func startRingo(t *testing.T, config string) *ringo {
 		t:       t,
 		bin:     bin,
 		dataDir: filepath.Join(dir, "data"),
-		cfgPath: filepath.Join(dir, "ringo.yaml"),
+		cfgPath: filepath.Join(dir, "config.yaml"),
 	}
 	if err := os.MkdirAll(r.dataDir, 0o700); err != nil {
 		t.Fatal(err)
@@ -529,7 +532,6 @@ func (r *ringo) start() {
 		"--rtp-ports", r.rtpPorts)
 	r.proc.grace = 40 * time.Second // the end-of-test stop is a SIGTERM drain
 	r.proc.tailLines = 80
-	r.logPath = r.proc.outPath
 	client := &http.Client{Timeout: time.Second}
 	healthy := waitFor(30*time.Second, func() bool {
 		if r.proc.exited() {
