@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
+	"hash"
 	"math"
 	"net/netip"
 	"strconv"
@@ -32,6 +33,7 @@ type nonces struct {
 	opaque   string
 	lifetime time.Duration
 	seq      atomic.Uint32
+	macs     sync.Pool // of keyed HMAC-SHA256 hashes, reset per use
 	// slots hold seq<<32 | (highest nc used + 1); 0 in the low half means unused.
 	slots []atomic.Uint64
 }
@@ -44,6 +46,7 @@ const (
 func newNonces(lifetime time.Duration) *nonces {
 	n := &nonces{lifetime: lifetime, slots: make([]atomic.Uint64, nonceRing)}
 	rand.Read(n.secret[:])
+	n.macs.New = func() any { return hmac.New(sha256.New, n.secret[:]) }
 	var o [8]byte
 	rand.Read(o[:])
 	n.opaque = base64.RawURLEncoding.EncodeToString(o[:])
@@ -51,11 +54,13 @@ func newNonces(lifetime time.Duration) *nonces {
 }
 
 func (n *nonces) mac(head []byte, realm string, out []byte) {
-	m := hmac.New(sha256.New, n.secret[:])
+	m := n.macs.Get().(hash.Hash)
+	m.Reset()
 	m.Write(head)
 	m.Write([]byte(realm))
 	var sum [sha256.Size]byte
 	copy(out, m.Sum(sum[:0]))
+	n.macs.Put(m)
 }
 
 // issue returns a new nonce for realm.

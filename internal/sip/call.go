@@ -83,7 +83,7 @@ type call struct {
 	finalSent bool
 	outcome   string
 	done      chan struct{} // closed once the caller has a final answer
-	ringUntil time.Time // the ring timeout; checked by Server.watchRinging
+	ringUntil time.Time     // the ring timeout; checked by Server.watchRinging
 	started   time.Time
 	answered  time.Time
 

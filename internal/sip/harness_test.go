@@ -33,7 +33,7 @@ func (w testLog) Write(p []byte) (int, error) {
 
 // env is a running Ringo SIP endpoint with a provisioned domain.
 type env struct {
-	t    *testing.T
+	t    testing.TB
 	srv  *Server
 	loc  *Location
 	dir  *directory.Directory
@@ -56,7 +56,7 @@ func testDoc() directory.Doc {
 	}}}
 }
 
-func startEnv(t *testing.T, tweak func(*config.Config)) *env {
+func startEnv(t testing.TB, tweak func(*config.Config)) *env {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	dataDir := t.TempDir()
