@@ -6,7 +6,7 @@
 # registrar (REFERENCE=kamailio, config bench/kamailio/kamailio.cfg), as the reference line.
 #
 # Usage: bench/sipp-bench.sh            (results in $OUT, a Markdown table on stdout)
-# Knobs: CALL_RATES="500 1000 ..." REG_RATES="..." STEP=20 USERS=1000 RINGO_CPU=0 LOAD_CPU=1
+# Knobs: SOAK_RATE=N SOAK_SECONDS=120 (goroutines sampled every 10 s), CALL_RATES="500 1000 ..." REG_RATES="..." STEP=20 USERS=1000 RINGO_CPU=0 LOAD_CPU=1
 #        OVERLOAD_RATE=... MAX_RATE=... (Ringo's calls.maxRate for the overload step), HOLD_MS=100
 #        REFERENCE=kamailio KAM_CHILDREN=4 KAM_SHM_MB=1024 (Kamailio: UDP workers, shared memory in MB)
 # Kamailio runs on RINGO_CPU (all its processes; CPU % is summed over them), SIPp on LOAD_CPU,
@@ -26,6 +26,8 @@ HOLD_MS=${HOLD_MS:-100}
 OVERLOAD_RATE=${OVERLOAD_RATE:-}
 MAX_RATE=${MAX_RATE:-}
 REFERENCE=${REFERENCE:-}
+SOAK_RATE=${SOAK_RATE:-}
+SOAK_SECONDS=${SOAK_SECONDS:-120}
 KAM_CHILDREN=${KAM_CHILDREN:-4}
 KAM_SHM_MB=${KAM_SHM_MB:-1024}
 KAM_CFG="$HERE/kamailio/kamailio.cfg"
@@ -267,6 +269,14 @@ start_uas
 for r in $CALL_RATES; do call_step "$r" "calls-$r"; done
 for r in $REG_RATES; do reg_step "$r"; done
 echo "registrations: $(curl -s "http://$HTTP/healthz" | tr -d ' \n')"
+if [ -n "$SOAK_RATE" ]; then
+  # Soak: SOAK_SECONDS at SOAK_RATE; goroutines sampled every 10 s must stay flat.
+  ( for _ in $(seq $((SOAK_SECONDS / 10))); do sleep 10; printf '%s ' "$(goroutines)"; done ) > soak_goroutines.txt &
+  sampler=$!
+  STEP=$SOAK_SECONDS call_step "$SOAK_RATE" "soak-$SOAK_RATE-${SOAK_SECONDS}s"
+  wait "$sampler" 2>/dev/null || true
+  echo "goroutines every 10 s during the soak: $(cat soak_goroutines.txt)"
+fi
 kill "$RINGO_PID" "$UAS_PID" 2>/dev/null || true
 wait "$RINGO_PID" "$UAS_PID" 2>/dev/null || true
 
@@ -275,7 +285,7 @@ if [ -n "$OVERLOAD_RATE" ]; then
   register_uas
   start_uas
   call_step "$OVERLOAD_RATE" "overload-$OVERLOAD_RATE(maxRate=${MAX_RATE:-0})"
-  echo "503 sent: $(curl -s "http://$HTTP/metrics" | awk '/ringo_sip_responses_total\{code="503",method="INVITE"\}/ {print $2}')"
+  echo "overload: 503 sent $(curl -s "http://$HTTP/metrics" | awk '/^ringo_sip_responses_total\{code="503",method="INVITE"\}/ {print $2}'), calls answered $(curl -s "http://$HTTP/metrics" | awk '/^ringo_calls_total\{outcome="answered"\}/ {print $2}') (setup times above are of answered calls only)"
   kill "$RINGO_PID" "$UAS_PID" 2>/dev/null || true
   wait "$RINGO_PID" "$UAS_PID" 2>/dev/null || true
 fi

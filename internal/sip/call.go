@@ -202,6 +202,25 @@ func flowDest(contact sip.Uri, source, transport string, viaFlow bool) string {
 	return net.JoinHostPort(host, strconv.Itoa(port))
 }
 
+// routeAddr returns host:port of a Route or Path header value.
+func routeAddr(v string) (string, bool) {
+	var u sip.Uri
+	v = strings.TrimSpace(v)
+	if i := strings.IndexByte(v, '<'); i >= 0 {
+		if j := strings.IndexByte(v[i:], '>'); j > 0 {
+			v = v[i+1 : i+j]
+		}
+	}
+	if err := sip.ParseUri(v, &u); err != nil || u.Host == "" {
+		return "", false
+	}
+	port := u.Port
+	if port == 0 {
+		port = 5060
+	}
+	return net.JoinHostPort(strings.Trim(u.Host, "[]"), strconv.Itoa(port)), true
+}
+
 func byInstance(bs []store.Binding, instance string) []store.Binding {
 	var out []store.Binding
 	for _, b := range bs {
@@ -353,7 +372,13 @@ func (c *call) fork(bindings []store.Binding) {
 			local: c.callerURI, remote: c.calleeURI, localName: c.callerName, remoteName: c.calleeName,
 			target: target, routes: b.Path, transport: b.Transport, cseq: 1,
 		}
-		l.dest = flowDest(target, b.Source, b.Transport, len(b.Path) > 0 || b.RegID != "")
+		l.dest = flowDest(target, b.Source, b.Transport, b.RegID != "")
+		if len(b.Path) > 0 {
+			// RFC 3327: the request goes to the first Path hop, with the Path as its route.
+			if hop, ok := routeAddr(b.Path[0]); ok {
+				l.dest = hop
+			}
+		}
 		if l.transport == "" {
 			l.transport = "UDP"
 		}

@@ -176,10 +176,12 @@ func (l *Location) Run(ctx context.Context) {
 			t := time.NewTimer(50 * time.Millisecond)
 			select {
 			case <-t.C:
+				l.Flush(ctx)
 			case <-ctx.Done():
 				t.Stop()
+				l.Flush(context.Background())
+				return
 			}
-			l.Flush(ctx)
 		case <-tick.C:
 			l.expire()
 			l.Flush(ctx)

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/ringo-pbx/ringo/internal/config"
@@ -291,5 +292,36 @@ func TestMalformedAndUnsupported(t *testing.T) {
 		if got := exchange(tc.msg); !strings.HasPrefix(got, tc.want) {
 			t.Errorf("%s: got %q, want %s", strings.SplitN(tc.msg, " ", 2)[0], got, tc.want)
 		}
+	}
+}
+
+// TestPathRoutesThroughProxy: a phone registered through an edge proxy that
+// added Path is reached through that proxy, with the Path as Route.
+func TestPathRoutesThroughProxy(t *testing.T) {
+	e := startEnv(t, nil)
+	proxy := newPhone(t, e, "proxy", "")
+	proxy.setAnswer(func(s *sipgo.DialogServerSession) error { return s.Respond(486, "Busy Here", nil) })
+	p := newPhone(t, e, "1002", "secret1002")
+	req := p.request(sip.REGISTER, sip.Uri{Scheme: "sip", Host: testDomain}, 300)
+	pathURI := "<sip:" + proxy.addr + ";lr>"
+	req.AppendHeader(sip.NewHeader("Path", pathURI))
+	req.AppendHeader(sip.NewHeader("Supported", "path"))
+	req.ReplaceHeader(sip.NewHeader("Contact", "<sip:1002@10.9.9.9:5060>")) // behind the proxy, unreachable directly
+	req.SetDestination(e.addr)
+	res := p.do(req)
+	p.authorize(req, res, "MD5", "1002", "secret1002")
+	if res = p.do(req); res.StatusCode != 200 || res.GetHeader("Path") == nil {
+		t.Fatalf("REGISTER with Path: %s (Path echoed: %v)", res.StartLine(), res.GetHeader("Path"))
+	}
+	caller := newPhone(t, e, "1001", "secret1001")
+	if _, err := caller.call(ctxT(t), "1002", []byte(offerSDP)); statusOf(err) != 486 {
+		t.Fatalf("call: %v, want the proxy's 486", err)
+	}
+	inv := wait(t, proxy.incoming, "INVITE at the proxy")
+	if got := inv.Recipient.String(); got != "sip:1002@10.9.9.9:5060" {
+		t.Fatalf("Request-URI %s, want the registered contact", got)
+	}
+	if r := inv.GetHeader("Route"); r == nil || !strings.Contains(r.Value(), proxy.addr) {
+		t.Fatalf("INVITE without the Path as Route: %v", r)
 	}
 }
