@@ -107,7 +107,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		s.respond(tx, req, 503, "Service Unavailable: shutting down", nil, sip.NewHeader("Retry-After", "30"))
 		return
 	}
-	if max := s.cfg.Calls.MaxActive; (max > 0 && s.active.Load() >= int64(max)) || (s.admit != nil && !s.admit.take(time.Now())) {
+	if max := s.cfg.Calls.MaxActive; max > 0 && s.active.Load() >= int64(max) {
 		s.respond(tx, req, 503, "Service Unavailable", nil, sip.NewHeader("Retry-After", "5"))
 		return
 	}
@@ -131,6 +131,12 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	caller, ok := s.authenticate(req, tx, realm, true)
 	if !ok {
+		return
+	}
+	// The rate is charged per call, after authentication: a challenge costs
+	// little, and charging it too would count every call twice.
+	if s.admit != nil && !s.admit.take(time.Now()) {
+		s.respond(tx, req, 503, "Service Unavailable", nil, sip.NewHeader("Retry-After", "5"))
 		return
 	}
 	if mf := req.MaxForwards(); mf != nil && mf.Val() == 0 {
@@ -177,11 +183,11 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 }
 
 // flowDest chooses where requests to a phone go. Over a connection (TCP,
-// TLS), through a proxy on the path, with SIP outbound, or when the Contact
-// does not name the address the phone talks from (it is behind NAT, or its
-// host is a placeholder such as *.invalid), they go back along the flow the
-// phone opened. Otherwise they go to the Contact, as RFC 3261 says: a phone
-// may register from one port and listen on another.
+// TLS), with SIP outbound or a proxy in between (viaFlow), or when the
+// Contact does not name the address the phone talks from (it is behind NAT,
+// or its host is a placeholder such as *.invalid), they go back along the
+// flow the phone opened. Otherwise they go to the Contact, as RFC 3261 says:
+// a phone may register from one port and listen on another.
 func flowDest(contact sip.Uri, source, transport string, viaFlow bool) string {
 	if viaFlow || transport != "UDP" {
 		return source
@@ -191,8 +197,8 @@ func flowDest(contact sip.Uri, source, transport string, viaFlow bool) string {
 		return source
 	}
 	cip, err := netip.ParseAddr(strings.Trim(contact.Host, "[]"))
-	sip_, err2 := netip.ParseAddr(host)
-	if err != nil || err2 != nil || cip.Unmap() != sip_.Unmap() {
+	src, err2 := netip.ParseAddr(host)
+	if err != nil || err2 != nil || cip.Unmap() != src.Unmap() {
 		return source
 	}
 	port := contact.Port
@@ -718,6 +724,7 @@ func (s *Server) watchRinging(ctx context.Context) {
 	t := time.NewTicker(250 * time.Millisecond)
 	defer t.Stop()
 	var expired []*call
+	var lastSweep time.Time
 	for {
 		select {
 		case <-ctx.Done():
@@ -728,6 +735,14 @@ func (s *Server) watchRinging(ctx context.Context) {
 			for c := range s.ringing {
 				if now.After(c.ringUntil) {
 					expired = append(expired, c)
+				}
+			}
+			if now.Sub(lastSweep) > 5*time.Second {
+				lastSweep = now
+				for k, at := range s.ended {
+					if now.Sub(at) > 64*sip.T1 {
+						delete(s.ended, k)
+					}
 				}
 			}
 			s.mu.Unlock()
@@ -769,9 +784,16 @@ func (c *call) finishLocked(outcome string) {
 	s.mu.Lock()
 	delete(s.calls, c.id)
 	delete(s.callers, callerKey(c.ainv))
-	delete(s.dialogs, dialogKey(c.a.callID, c.a.localTag))
-	if c.b != nil {
-		delete(s.dialogs, dialogKey(c.b.callID, c.b.localTag))
+	now := time.Now()
+	for _, l := range []*leg{c.a, c.b} {
+		if l == nil {
+			continue
+		}
+		k := dialogKey(l.callID, l.localTag)
+		if _, ok := s.dialogs[k]; ok {
+			delete(s.dialogs, k)
+			s.ended[k] = now
+		}
 	}
 	s.mu.Unlock()
 	s.metrics.calls.WithLabelValues(outcome).Inc()
@@ -813,6 +835,15 @@ func (s *Server) lookupCall(id string) *call {
 	return s.calls[id]
 }
 
+// recentlyEnded reports whether a dialog ended within the last 64*T1. BYEs
+// are answered statelessly, so their retransmissions are recognised here.
+func (s *Server) recentlyEnded(callID, localTag string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.ended[dialogKey(callID, localTag)]
+	return ok
+}
+
 func (s *Server) lookupDialog(callID, localTag string) *dialog {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -840,6 +871,11 @@ func (s *Server) onInDialog(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	d := s.lookupDialog(req.CallID().Value(), tag)
 	if d == nil {
+		if req.Method == sip.BYE && s.recentlyEnded(req.CallID().Value(), tag) {
+			// A retransmitted BYE whose 200 was lost: the call is over either way.
+			s.respond(tx, req, 200, "OK", nil)
+			return
+		}
 		s.respond(tx, req, 481, "Call/Transaction Does Not Exist", nil)
 		return
 	}

@@ -303,3 +303,36 @@ func TestDrainRefusesNewCalls(t *testing.T) {
 	s.Bye(ctxT(t))
 	wait(t, drained, "drain to finish after the last call")
 }
+
+// TestRetransmittedByeAfterEnd: a BYE retransmitted after the call ended
+// (its 200 was lost) still gets 200, not 481.
+func TestRetransmittedByeAfterEnd(t *testing.T) {
+	e := startEnv(t, nil)
+	caller := newPhone(t, e, "1001", "secret1001")
+	callee := newPhone(t, e, "1002", "secret1002")
+	callee.register(300)
+	s, err := caller.call(ctxT(t), "1002", []byte(offerSDP))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Ack(ctxT(t))
+	bye := sip.NewRequest(sip.BYE, s.InviteResponse.Contact().Address)
+	bye.AppendHeader(sip.HeaderClone(s.InviteRequest.From()))
+	bye.AppendHeader(sip.HeaderClone(s.InviteResponse.To()))
+	bye.AppendHeader(sip.HeaderClone(s.InviteRequest.CallID()))
+	bye.AppendHeader(&sip.CSeqHeader{SeqNo: s.InviteRequest.CSeq().SeqNo + 1, MethodName: sip.BYE})
+	bye.SetDestination(e.addr)
+	for i := range 2 {
+		res := caller.do(bye.Clone())
+		if res.StatusCode != 200 {
+			t.Fatalf("BYE #%d: %s", i+1, res.StartLine())
+		}
+	}
+	wait(t, callee.byes, "BYE at callee")
+	// A BYE for a dialog that never existed still gets 481.
+	nope := sip.CallIDHeader("no-such-call")
+	bye.ReplaceHeader(&nope)
+	if res := caller.do(bye.Clone()); res.StatusCode != 481 {
+		t.Fatalf("BYE for an unknown dialog: %s", res.StartLine())
+	}
+}

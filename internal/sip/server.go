@@ -52,7 +52,8 @@ type Server struct {
 	dialogs map[string]*dialog // Call-ID + "|" + our tag
 	calls   map[string]*call
 	ringing map[*call]struct{}
-	callers map[string]*call // by the caller's Call-ID and From tag
+	callers map[string]*call     // by the caller's Call-ID and From tag
+	ended   map[string]time.Time // dialogs ended lately, for retransmitted BYEs
 
 	admit    *bucket
 	draining atomic.Bool
@@ -74,6 +75,7 @@ func New(cfg config.Config, log *slog.Logger, dir *directory.Directory, loc *Loc
 		calls:   map[string]*call{},
 		ringing: map[*call]struct{}{},
 		callers: map[string]*call{},
+		ended:   map[string]time.Time{},
 		idle:    make(chan struct{}, 1),
 	}
 	s.metrics = newMetrics(reg, s)
