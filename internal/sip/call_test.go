@@ -8,6 +8,7 @@ import (
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/ringo-pbx/ringo/internal/config"
 )
@@ -50,6 +51,18 @@ func TestCallByAliasAndByeFromCaller(t *testing.T) {
 	}
 	wait(t, callee.byes, "BYE at callee")
 	waitFor(t, func() bool { return e.srv.ActiveCalls() == 0 }, "call to end")
+
+	want := `
+# HELP ringo_calls_total Calls ended, by outcome.
+# TYPE ringo_calls_total counter
+ringo_calls_total{outcome="answered"} 1
+# HELP ringo_registrations Live registrar bindings.
+# TYPE ringo_registrations gauge
+ringo_registrations 1
+`
+	if err := testutil.GatherAndCompare(e.reg, strings.NewReader(want), "ringo_calls_total", "ringo_registrations"); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // waitFor polls a condition that has no event to wait on.

@@ -38,6 +38,7 @@ type env struct {
 	loc  *Location
 	dir  *directory.Directory
 	addr string // udp host:port
+	reg  *prometheus.Registry
 	stop func()
 }
 
@@ -82,7 +83,8 @@ func startEnv(t testing.TB, tweak func(*config.Config)) *env {
 	if tweak != nil {
 		tweak(&cfg)
 	}
-	s, err := New(cfg, log, dir, loc, prometheus.NewRegistry())
+	reg := prometheus.NewRegistry()
+	s, err := New(cfg, log, dir, loc, reg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +95,7 @@ func startEnv(t testing.TB, tweak func(*config.Config)) *env {
 	wg.Add(2)
 	go func() { defer wg.Done(); s.Serve(ctx) }()
 	go func() { defer wg.Done(); loc.Run(ctx) }()
-	e := &env{t: t, srv: s, loc: loc, dir: dir, addr: s.Addrs()["udp"]}
+	e := &env{t: t, srv: s, loc: loc, dir: dir, addr: s.Addrs()["udp"], reg: reg}
 	e.stop = func() { cancel(); wg.Wait(); st.Close() }
 	t.Cleanup(e.stop)
 	return e
