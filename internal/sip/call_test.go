@@ -65,6 +65,23 @@ ringo_registrations 1
 	}
 }
 
+// answeredCall sets up 1001 calling 1002 through Ringo, answered and ACKed.
+func answeredCall(t *testing.T) (*env, *phone, *phone, *sipgo.DialogClientSession) {
+	t.Helper()
+	e := startEnv(t, nil)
+	caller := newPhone(t, e, "1001", "secret1001")
+	callee := newPhone(t, e, "1002", "secret1002")
+	callee.register(300)
+	s, err := caller.call(ctxT(t), "1002", []byte(offerSDP))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Ack(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	return e, caller, callee, s
+}
+
 // waitFor polls a condition that has no event to wait on.
 func waitFor(t *testing.T, cond func() bool, what string) {
 	t.Helper()
@@ -201,15 +218,7 @@ func TestForkFirstAnswerWins(t *testing.T) {
 }
 
 func TestReinvitePassedThrough(t *testing.T) {
-	e := startEnv(t, nil)
-	caller := newPhone(t, e, "1001", "secret1001")
-	callee := newPhone(t, e, "1002", "secret1002")
-	callee.register(300)
-	s, err := caller.call(ctxT(t), "1002", []byte(offerSDP))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Ack(ctxT(t))
+	e, caller, callee, s := answeredCall(t)
 	wait(t, callee.incoming, "initial INVITE")
 	wait(t, callee.acks, "initial ACK")
 
@@ -293,15 +302,7 @@ func TestGRUUReachesOneInstance(t *testing.T) {
 }
 
 func TestDrainRefusesNewCalls(t *testing.T) {
-	e := startEnv(t, nil)
-	caller := newPhone(t, e, "1001", "secret1001")
-	callee := newPhone(t, e, "1002", "secret1002")
-	callee.register(300)
-	s, err := caller.call(ctxT(t), "1002", []byte(offerSDP))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Ack(ctxT(t))
+	e, caller, _, s := answeredCall(t)
 	drained := make(chan struct{})
 	go func() { e.srv.Drain(ctxT(t)); close(drained) }()
 	waitFor(t, func() bool { return e.srv.draining.Load() }, "draining")
@@ -320,15 +321,7 @@ func TestDrainRefusesNewCalls(t *testing.T) {
 // TestRetransmittedByeAfterEnd: a BYE retransmitted after the call ended
 // (its 200 was lost) still gets 200, not 481.
 func TestRetransmittedByeAfterEnd(t *testing.T) {
-	e := startEnv(t, nil)
-	caller := newPhone(t, e, "1001", "secret1001")
-	callee := newPhone(t, e, "1002", "secret1002")
-	callee.register(300)
-	s, err := caller.call(ctxT(t), "1002", []byte(offerSDP))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Ack(ctxT(t))
+	e, caller, callee, s := answeredCall(t)
 	bye := sip.NewRequest(sip.BYE, s.InviteResponse.Contact().Address)
 	bye.AppendHeader(sip.HeaderClone(s.InviteRequest.From()))
 	bye.AppendHeader(sip.HeaderClone(s.InviteResponse.To()))
