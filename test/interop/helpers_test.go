@@ -137,7 +137,7 @@ func interop(t *testing.T, tools ...string) {
 		}
 	}
 	if len(missing) > 0 {
-		msg := fmt.Sprintf("external tool(s) not installed: %s (Debian: apt-get install -y --no-install-recommends sip-tester baresip baresip-core sipvicious)",
+		msg := fmt.Sprintf("external tool(s) not installed: %s (Debian: apt-get install -y --no-install-recommends sip-tester baresip baresip-core sipvicious linphone-cli)",
 			strings.Join(missing, ", "))
 		if os.Getenv("RINGO_INTEROP") == "require" {
 			t.Fatal(msg + "; RINGO_INTEROP=require makes this fatal")
