@@ -130,10 +130,12 @@ func (d *Dict) SetCaseSensitive(on bool) {
 	}
 	d.fold = !on
 	if d.fold {
-		old := d.vals
+		// Re-insert in key order, so that when two keys fold together the
+		// one sorting last (the lower-case one, for ASCII) wins every time.
+		oldKeys, oldVals := d.keys, d.vals
 		d.keys, d.vals = nil, map[string]Value{}
-		for k, v := range old {
-			d.Set(k, v)
+		for _, k := range oldKeys {
+			d.Set(k, oldVals[k])
 		}
 	}
 }
