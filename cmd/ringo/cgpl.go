@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -19,7 +20,7 @@ func cgplCmd() *cobra.Command {
 		Short: "Run a program as a task with no call attached; SysLog lines go to standard output",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			mod, err := compileFile(args[0])
+			mod, err := compileFile(args[0], cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
@@ -46,7 +47,7 @@ func cgplCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			failed := false
 			for _, f := range args {
-				if _, err := compileFile(f); err != nil {
+				if _, err := compileFile(f, cmd.ErrOrStderr()); err != nil {
 					var ee exitError
 					if !errors.As(err, &ee) || ee.code != 2 {
 						return err
@@ -66,7 +67,7 @@ func cgplCmd() *cobra.Command {
 
 // compileFile compiles a program; compile errors are printed as
 // FILE:LINE:COL: message lines and come back as exit status 2.
-func compileFile(path string) (*cgpl.Module, error) {
+func compileFile(path string, stderr io.Writer) (*cgpl.Module, error) {
 	src, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -77,7 +78,7 @@ func compileFile(path string) (*cgpl.Module, error) {
 	if err != nil {
 		var el cgpl.ErrorList
 		if errors.As(err, &el) {
-			fmt.Fprintln(os.Stderr, el.Error())
+			fmt.Fprintln(stderr, el.Error())
 			return nil, exitError{code: 2, err: fmt.Errorf("%s: %d compile error(s)", path, len(el))}
 		}
 		return nil, exitError{code: 2, err: err}
