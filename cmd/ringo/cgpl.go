@@ -4,23 +4,30 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/ringo-pbx/ringo/cgpl"
+	"github.com/ringo-pbx/ringo/internal/mail"
 	"github.com/ringo-pbx/ringo/internal/pbx"
 )
 
 func cgplCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "cgpl", Short: "Run and check CG/PL programs"}
-	var entry string
+	var entry, smtpAddr string
 	run := &cobra.Command{
 		Use:   "run FILE.sppr",
 		Short: "Run a program as a task with no call attached; SysLog lines go to standard output",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			mod, err := compileFile(args[0], cmd.ErrOrStderr())
+			svc := pbx.Services{HTTP: &http.Client{Timeout: time.Minute}}
+			if smtpAddr != "" {
+				svc.Mail = &mail.Sender{Addr: smtpAddr}
+			}
+			mod, err := compileFile(args[0], cmd.ErrOrStderr(), svc)
 			if err != nil {
 				return err
 			}
@@ -40,6 +47,7 @@ func cgplCmd() *cobra.Command {
 		},
 	}
 	run.Flags().StringVar(&entry, "entry", "Main", "entry to start")
+	run.Flags().StringVar(&smtpAddr, "smtp", "", "SMTP relay HOST:PORT for SendEMail and SubmitEMail")
 	check := &cobra.Command{
 		Use:   "check FILE.sppr...",
 		Short: "Compile programs without running them",
@@ -47,7 +55,7 @@ func cgplCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			failed := false
 			for _, f := range args {
-				if _, err := compileFile(f, cmd.ErrOrStderr()); err != nil {
+				if _, err := compileFile(f, cmd.ErrOrStderr(), pbx.Services{}); err != nil {
 					var ee exitError
 					if !errors.As(err, &ee) || ee.code != 2 {
 						return err
@@ -67,13 +75,14 @@ func cgplCmd() *cobra.Command {
 
 // compileFile compiles a program; compile errors are printed as
 // FILE:LINE:COL: message lines and come back as exit status 2.
-func compileFile(path string, stderr io.Writer) (*cgpl.Module, error) {
+func compileFile(path string, stderr io.Writer, svc pbx.Services) (*cgpl.Module, error) {
 	src, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
 	reg := cgpl.NewRegistry()
 	pbx.Declare(reg)
+	pbx.RegisterServices(reg, svc)
 	mod, err := cgpl.Compile(path, src, reg)
 	if err != nil {
 		var el cgpl.ErrorList
