@@ -110,7 +110,7 @@ func (p *jsonPrinter) value(v Value, depth int) {
 			return
 		}
 		p.b.WriteByte('{')
-		for i, k := range x.keys {
+		for i, k := range x.Keys() {
 			if i > 0 {
 				p.b.WriteByte(',')
 			}

@@ -72,9 +72,9 @@ func copyValue(v Value, done map[any]Value) Value {
 		if c, ok := done[x]; ok {
 			return c
 		}
-		c := &Dict{keys: append([]string(nil), x.keys...), vals: make(map[string]Value, len(x.vals)), fold: x.fold}
+		c := &Dict{keys: append([]string(nil), x.Keys()...), vals: make(map[string]Value, len(x.vals)), fold: x.fold}
 		done[x] = c
-		for _, k := range x.keys {
+		for _, k := range c.keys {
 			c.vals[k] = copyValue(x.vals[k], done)
 		}
 		return c

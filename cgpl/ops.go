@@ -453,7 +453,7 @@ func Index(container, idx Value) (Value, error) {
 			if k < 0 || int64(k) >= int64(c.Len()) {
 				return nil, nil
 			}
-			return String(c.keys[k]), nil
+			return String(c.Keys()[k]), nil
 		case String:
 			return c.Get(string(k)), nil
 		}

@@ -214,3 +214,55 @@ func TestSeedPrograms(t *testing.T) {
 		}
 	}
 }
+
+// TestSandboxParallel: runaway programs end with a program exception within
+// their limits while a well-behaved task beside them runs to its end.
+func TestSandboxParallel(t *testing.T) {
+	lim := cgpl.Limits{MaxSteps: 2_000_000, SliceSteps: 1000, MaxDepth: 200, MaxMemory: 8 << 20}
+	bad := map[string]string{
+		"infinite loop":      "entry Main is loop x = 1; end loop; end;",
+		"huge string":        `entry Main is s = "0123456789"; loop s = s + s; end loop; end;`,
+		"endless recursion":  "function F(n) is return F(n + 1) + 1; end; entry Main is x = F(0); end;",
+		"growing dictionary": `entry Main is d = NewDictionary(); i = 0; loop d.(String(i)) = "some value to keep"; i += 1; end loop; end;`,
+	}
+	good := `function Fib(n) is if n < 2 then return n; end if; return Fib(n - 1) + Fib(n - 2); end;
+		entry Main is SysLog(Fib(20)); end;`
+	type result struct {
+		name string
+		err  error
+		out  []string
+	}
+	results := make(chan result, len(bad)+1)
+	start := func(name, src string) {
+		mod, err := cgpl.Compile(name, []byte(src), cgpl.NewRegistry())
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			results <- result{name: name, err: err}
+			return
+		}
+		go func() {
+			var out []string
+			err := mod.NewTask(context.Background(), cgpl.TaskOptions{Limits: lim, SysLog: func(l string) { out = append(out, l) }}).Run("")
+			results <- result{name, err, out}
+		}()
+	}
+	for name, src := range bad {
+		start(name, src)
+	}
+	start("good", good)
+	for range len(bad) + 1 {
+		select {
+		case r := <-results:
+			var re *cgpl.RuntimeError
+			if r.name == "good" {
+				if r.err != nil || strings.Join(r.out, "") != "#6765" {
+					t.Errorf("the well-behaved task: %v %q", r.err, r.out)
+				}
+			} else if !errors.As(r.err, &re) {
+				t.Errorf("%s: want a program exception, got %v", r.name, r.err)
+			}
+		case <-time.After(60 * time.Second):
+			t.Fatal("a task did not end within its limits")
+		}
+	}
+}

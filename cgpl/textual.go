@@ -142,7 +142,7 @@ func (p *textPrinter) value(v Value, depth int) {
 			return
 		}
 		p.b.WriteByte('{')
-		for _, k := range x.keys {
+		for _, k := range x.Keys() {
 			textWriteString(&p.b, k)
 			p.b.WriteByte('=')
 			p.value(x.vals[k], depth+1)

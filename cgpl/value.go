@@ -79,10 +79,15 @@ type Array struct {
 // NewArray returns an array holding elems.
 func NewArray(elems ...Value) *Array { return &Array{Elems: elems} }
 
-// Dict is a CG/PL dictionary: string keys kept in sorted order.
+// Dict is a CG/PL dictionary: string keys kept in sorted order. The order is
+// established lazily, when Keys is asked for after a change, so that filling
+// a dictionary costs O(1) per key rather than a sorted insert each.
 type Dict struct {
-	keys []string // sorted; for a case-insensitive dictionary, sorted by folded key
-	vals map[string]Value
+	// keys holds every key, sorted unless dirty; after a removal it is nil
+	// and rebuilt from vals. For a case-insensitive dictionary, folded keys.
+	keys  []string
+	dirty bool
+	vals  map[string]Value
 	// fold makes keys case-insensitive (SetCaseSensitive(d, null)).
 	fold bool
 }
@@ -103,25 +108,38 @@ func (d *Dict) Get(k string) Value { return d.vals[d.norm(k)] }
 // Set sets key k; setting nil removes the key.
 func (d *Dict) Set(k string, v Value) {
 	n := d.norm(k)
-	i, found := slices.BinarySearch(d.keys, n)
+	_, exists := d.vals[n]
 	if v == nil {
-		if found {
-			d.keys = slices.Delete(d.keys, i, i+1)
+		if exists {
 			delete(d.vals, n)
+			d.keys, d.dirty = nil, true
 		}
 		return
 	}
-	if !found {
-		d.keys = slices.Insert(d.keys, i, n)
+	if !exists && (d.keys != nil || !d.dirty) {
+		d.keys = append(d.keys, n)
+		d.dirty = true
 	}
 	d.vals[n] = v
 }
 
 // Keys returns the keys in order; the caller must not modify the slice.
-func (d *Dict) Keys() []string { return d.keys }
+func (d *Dict) Keys() []string {
+	if d.dirty {
+		if len(d.keys) != len(d.vals) {
+			d.keys = make([]string, 0, len(d.vals))
+			for k := range d.vals {
+				d.keys = append(d.keys, k)
+			}
+		}
+		slices.Sort(d.keys)
+		d.dirty = false
+	}
+	return d.keys
+}
 
 // Len is the number of keys.
-func (d *Dict) Len() int { return len(d.keys) }
+func (d *Dict) Len() int { return len(d.vals) }
 
 // SetCaseSensitive switches key matching; keys present are folded when it is turned off.
 func (d *Dict) SetCaseSensitive(on bool) {
@@ -132,7 +150,7 @@ func (d *Dict) SetCaseSensitive(on bool) {
 	if d.fold {
 		// Re-insert in key order, so that when two keys fold together the
 		// one sorting last (the lower-case one, for ASCII) wins every time.
-		oldKeys, oldVals := d.keys, d.vals
+		oldKeys, oldVals := d.Keys(), d.vals
 		d.keys, d.vals = nil, map[string]Value{}
 		for _, k := range oldKeys {
 			d.Set(k, oldVals[k])
