@@ -8,19 +8,40 @@ import (
 // Module is a compiled program, ready to run as any number of tasks.
 // Statements and expressions are compiled to Go closures once, so a task
 // does not walk the syntax tree as it runs.
+//
+// How the closures are kept fast (see docs/benchmarks.md for the numbers):
+//   - a call's locals are a window of the task's value stack and its frame
+//     is reused by depth, so calling a section allocates nothing; the
+//     arguments are evaluated straight into the callee's parameter slots,
+//     and a built-in's arguments into a window of the same stack;
+//   - numbers, comparisons, conditions, element access and assignments
+//     have fast paths for the common types before falling back to the
+//     generic operators of ops.go, which give the same results and raise
+//     the same exceptions;
+//   - a number result is boxed without a heap allocation of its own (see
+//     Task.num);
+//   - a string that a loop grows by appending to the same variable
+//     ("s += x" or "s = s + x") is grown in place in a buffer with spare
+//     room (see Task.appendString), so the loop costs linear, not quadratic,
+//     time and memory;
+//   - the instruction budget costs an increment and a compare per statement
+//     (see Task.step).
 type Module struct {
 	file     string
 	prog     *Program
 	sections map[string]*code
-	globals  []globalVar
+	globals  []globalVar // in the order they are initialised
+	nglobals int         // task variables (a name declared twice is one variable)
 }
 
 type globalVar struct {
-	name string
-	init exprFn
+	slot    int // index in Task.global
+	init    exprFn
+	nlocals int // slots the initialiser's scope uses
 }
 
-// frame holds one call's local variables.
+// frame holds one call's local variables (a window of the task's value
+// stack) and the value it returns. Frames are reused by call depth.
 type frame struct {
 	locals []Value
 	ret    Value
@@ -38,6 +59,7 @@ const (
 type (
 	stmtFn func(t *Task, f *frame) ctl
 	exprFn func(t *Task, f *frame) Value
+	condFn func(t *Task, f *frame) bool // an expression used as a truth value
 )
 
 // code is a compiled section.
@@ -50,23 +72,27 @@ type code struct {
 	ext     bool // external: lives in another module (not yet supported at run time)
 }
 
-// call runs the section with args.
-func (c *code) call(t *Task, args []Value, pos Pos) Value {
+// invoke runs the section with its locals already in place (the arguments
+// in the first slots, the rest null); the caller owns the window and clears
+// it afterwards.
+func (c *code) invoke(t *Task, locals []Value, pos Pos) Value {
 	if c.ext {
 		t.fail(pos, "%s is external; modules are not supported yet", c.name)
+	}
+	if c.body == nil {
+		t.fail(pos, "%s is declared but not defined", c.name)
 	}
 	t.depth++
 	if t.depth > t.opts.Limits.MaxDepth {
 		t.fail(pos, "calls nested deeper than %d (runaway recursion?)", t.opts.Limits.MaxDepth)
 	}
-	f := &frame{locals: make([]Value, c.nlocals)}
-	copy(f.locals, args)
+	f := t.frameAt(t.depth)
+	f.locals = locals
 	c.body(t, f)
+	r := f.ret
+	f.ret, f.locals = nil, nil
 	t.depth--
-	if c.kind == EntrySection && t.depth == 0 {
-		panic(stopped{}) // returning from the starting entry ends the task
-	}
-	return f.ret
+	return r
 }
 
 // Compile parses, checks and compiles a program against the built-ins of
@@ -79,10 +105,14 @@ func Compile(filename string, src []byte, reg *Registry) (*Module, error) {
 	if errs := Check(prog, reg.arity); len(errs) > 0 {
 		return nil, errs
 	}
-	c := &compiler{reg: reg, prog: prog, mod: &Module{file: filename, prog: prog, sections: map[string]*code{}}}
+	c := &compiler{reg: reg, prog: prog, mod: &Module{file: filename, prog: prog, sections: map[string]*code{}},
+		globalSlot: map[string]int{}}
 	for _, v := range prog.Vars {
 		for _, spec := range v.Vars {
-			c.globalNames = append(c.globalNames, spec.LName)
+			if _, ok := c.globalSlot[spec.LName]; !ok {
+				c.globalSlot[spec.LName] = len(c.globalNames)
+				c.globalNames = append(c.globalNames, spec.LName)
+			}
 		}
 	}
 	for _, s := range prog.Sections {
@@ -93,13 +123,16 @@ func Compile(filename string, src []byte, reg *Registry) (*Module, error) {
 	}
 	for _, v := range prog.Vars {
 		for _, spec := range v.Vars {
-			g := globalVar{name: spec.LName}
+			g := globalVar{slot: c.globalSlot[spec.LName]}
 			if spec.Init != nil {
-				g.init = c.expr(&scope{}, spec.Init)
+				sc := &scope{}
+				g.init = c.expr(sc, spec.Init)
+				g.nlocals = sc.n
 			}
 			c.mod.globals = append(c.mod.globals, g)
 		}
 	}
+	c.mod.nglobals = len(c.globalNames)
 	for _, s := range prog.Sections {
 		if s.Body != nil {
 			c.section(s)
@@ -115,7 +148,8 @@ type compiler struct {
 	reg         *Registry
 	prog        *Program
 	mod         *Module
-	globalNames []string
+	globalNames []string       // task variables, in slot order
+	globalSlot  map[string]int // task variable name -> index in Task.global
 	errs        ErrorList
 }
 
@@ -143,6 +177,14 @@ func (s *scope) slot(name string) int {
 	s.slots[name] = s.n
 	s.n++
 	return s.n - 1
+}
+
+// global reports the task-variable slot an identifier names in sc, if any.
+func (c *compiler) global(sc *scope, name string) (int, bool) {
+	if sc.declared[name] || !sc.globals[name] {
+		return 0, false
+	}
+	return c.globalSlot[name], true
 }
 
 func (c *compiler) section(s *Section) {
@@ -175,6 +217,14 @@ func (c *compiler) block(sc *scope, b *Block) stmtFn {
 		return func(*Task, *frame) ctl { return ctlNext }
 	case 1:
 		return fns[0]
+	case 2:
+		s0, s1 := fns[0], fns[1]
+		return func(t *Task, f *frame) ctl {
+			if r := s0(t, f); r != ctlNext {
+				return r
+			}
+			return s1(t, f)
+		}
 	}
 	return func(t *Task, f *frame) ctl {
 		for _, fn := range fns {
@@ -230,20 +280,39 @@ func (c *compiler) stmt(sc *scope, st Stmt) stmtFn {
 		e := c.call(sc, s.Call, false)
 		return func(t *Task, f *frame) ctl { t.step(pos); e(t, f); return ctlNext }
 	case *IfStmt:
-		conds := make([]exprFn, len(s.Clauses))
+		conds := make([]condFn, len(s.Clauses))
 		bodies := make([]stmtFn, len(s.Clauses))
 		for i, cl := range s.Clauses {
-			conds[i] = c.expr(sc, cl.Cond)
+			conds[i] = c.cond(sc, cl.Cond)
 			bodies[i] = c.block(sc, cl.Body)
 		}
 		var els stmtFn
 		if s.Else != nil {
 			els = c.block(sc, s.Else)
 		}
+		if len(conds) == 1 {
+			cond, body := conds[0], bodies[0]
+			if els == nil {
+				return func(t *Task, f *frame) ctl {
+					t.step(pos)
+					if cond(t, f) {
+						return body(t, f)
+					}
+					return ctlNext
+				}
+			}
+			return func(t *Task, f *frame) ctl {
+				t.step(pos)
+				if cond(t, f) {
+					return body(t, f)
+				}
+				return els(t, f)
+			}
+		}
 		return func(t *Task, f *frame) ctl {
 			t.step(pos)
 			for i, cond := range conds {
-				if cond(t, f) != nil {
+				if cond(t, f) {
 					return bodies[i](t, f)
 				}
 			}
@@ -256,7 +325,7 @@ func (c *compiler) stmt(sc *scope, st Stmt) stmtFn {
 		body := c.block(sc, s.Body)
 		return loop(pos, nil, body, nil)
 	case *WhileStmt:
-		return loop(pos, c.expr(sc, s.Cond), c.block(sc, s.Body), nil)
+		return loop(pos, c.cond(sc, s.Cond), c.block(sc, s.Body), nil)
 	case *ForStmt:
 		var init, stepFn stmtFn
 		if s.Init != nil {
@@ -265,9 +334,9 @@ func (c *compiler) stmt(sc *scope, st Stmt) stmtFn {
 		if s.Step != nil {
 			stepFn = c.assign(sc, s.Step)
 		}
-		var cond exprFn
+		var cond condFn
 		if s.Cond != nil {
-			cond = c.expr(sc, s.Cond)
+			cond = c.cond(sc, s.Cond)
 		}
 		l := loop(pos, cond, c.block(sc, s.Body), stepFn)
 		return func(t *Task, f *frame) ctl {
@@ -277,10 +346,10 @@ func (c *compiler) stmt(sc *scope, st Stmt) stmtFn {
 			return l(t, f)
 		}
 	case *ExitIfStmt:
-		cond := c.expr(sc, s.Cond)
+		cond := c.cond(sc, s.Cond)
 		return func(t *Task, f *frame) ctl {
 			t.step(pos)
-			if cond(t, f) != nil {
+			if cond(t, f) {
 				return ctlExit
 			}
 			return ctlNext
@@ -291,11 +360,27 @@ func (c *compiler) stmt(sc *scope, st Stmt) stmtFn {
 }
 
 // loop compiles loop, while and for: cond nil loops until exitif.
-func loop(pos Pos, cond exprFn, body, step stmtFn) stmtFn {
+func loop(pos Pos, cond condFn, body, step stmtFn) stmtFn {
+	if cond != nil && step == nil {
+		return func(t *Task, f *frame) ctl {
+			for {
+				t.step(pos)
+				if !cond(t, f) {
+					return ctlNext
+				}
+				switch body(t, f) {
+				case ctlExit:
+					return ctlNext
+				case ctlReturn:
+					return ctlReturn
+				}
+			}
+		}
+	}
 	return func(t *Task, f *frame) ctl {
 		for {
 			t.step(pos)
-			if cond != nil && cond(t, f) == nil {
+			if cond != nil && !cond(t, f) {
 				return ctlNext
 			}
 			switch body(t, f) {
@@ -311,51 +396,91 @@ func loop(pos Pos, cond exprFn, body, step stmtFn) stmtFn {
 	}
 }
 
+// sameVar reports whether e reads the variable that target names: the
+// "s = s + x" form of an append.
+func sameVar(target, e Expr) bool {
+	a, ok1 := target.(*Ident)
+	b, ok2 := e.(*Ident)
+	return ok1 && ok2 && a.LName == b.LName
+}
+
 func (c *compiler) assign(sc *scope, s *AssignStmt) stmtFn {
 	pos := s.Pos
-	val := c.expr(sc, s.Value)
-	if s.Op != TokAssign {
+	var val exprFn
+	switch {
+	case s.Op != TokAssign:
 		// a op= b is a = a op b, with the target evaluated as a read first.
 		bin := &BinaryExpr{Pos: s.OpPos, Op: s.Op.BinaryOf(), X: s.Target, Y: s.Value}
-		val = c.expr(sc, bin)
+		val = c.binary(sc, bin, true)
+	default:
+		if bin, ok := s.Value.(*BinaryExpr); ok && bin.Op == TokPlus && sameVar(s.Target, bin.X) {
+			val = c.binary(sc, bin, true) // s = s + x appends, as s += x does
+		} else {
+			val = c.expr(sc, s.Value)
+		}
 	}
 	switch tg := s.Target.(type) {
 	case *Ident:
-		if !sc.declared[tg.LName] && sc.globals[tg.LName] {
-			name := tg.LName
-			return func(t *Task, f *frame) ctl { t.step(pos); t.global[name] = val(t, f); return ctlNext }
+		if g, ok := c.global(sc, tg.LName); ok {
+			return func(t *Task, f *frame) ctl { t.step(pos); t.global[g] = val(t, f); return ctlNext }
 		}
 		i := sc.slot(tg.LName)
 		return func(t *Task, f *frame) ctl { t.step(pos); f.locals[i] = val(t, f); return ctlNext }
 	case *IndexExpr:
 		x, idx := c.expr(sc, tg.X), c.expr(sc, tg.Index)
+		tpos := tg.Pos
 		return func(t *Task, f *frame) ctl {
 			t.step(pos)
 			cont, i, v := x(t, f), idx(t, f), val(t, f)
 			t.charge(pos, sizeOf(v))
-			t.check(tg.Pos, SetIndex(cont, i, v))
+			// Fast path: an array element by number, as SetIndex does it.
+			if a, ok := cont.(*Array); ok {
+				if n, ok := i.(Number); ok {
+					switch {
+					case n >= 0 && int64(n) < int64(len(a.Elems)):
+						a.Elems[n] = v
+						return ctlNext
+					case int64(n) == int64(len(a.Elems)):
+						a.Elems = append(a.Elems, v)
+						return ctlNext
+					}
+				}
+			}
+			if err := SetIndex(cont, i, v); err != nil {
+				t.check(tpos, err)
+			}
 			return ctlNext
 		}
 	case *MemberExpr:
 		x, key := c.expr(sc, tg.X), tg.Name
+		tpos := tg.Pos
 		return func(t *Task, f *frame) ctl {
 			t.step(pos)
 			cont, v := x(t, f), val(t, f)
 			t.charge(pos, len(key)+sizeOf(v))
-			t.check(tg.Pos, SetMember(cont, key, v))
+			if d, ok := cont.(*Dict); ok {
+				d.Set(key, v)
+				return ctlNext
+			}
+			t.check(tpos, SetMember(cont, key, v))
 			return ctlNext
 		}
 	case *KeyExpr:
 		x, key := c.expr(sc, tg.X), c.expr(sc, tg.Key)
+		tpos := tg.Pos
 		return func(t *Task, f *frame) ctl {
 			t.step(pos)
 			cont, k, v := x(t, f), key(t, f), val(t, f)
 			ks, ok := k.(String)
 			if !ok {
-				t.fail(tg.Pos, "a dictionary key must be a string, not %s", TypeName(k))
+				t.fail(tpos, "a dictionary key must be a string, not %s", TypeName(k))
 			}
 			t.charge(pos, len(ks)+sizeOf(v))
-			t.check(tg.Pos, SetMember(cont, string(ks), v))
+			if d, ok := cont.(*Dict); ok {
+				d.Set(string(ks), v)
+				return ctlNext
+			}
+			t.check(tpos, SetMember(cont, string(ks), v))
 			return ctlNext
 		}
 	}
@@ -374,14 +499,30 @@ func sizeOf(v Value) int {
 	return 16
 }
 
-func (c *compiler) expr(sc *scope, e Expr) exprFn {
-	pos := e.Position()
+// numConst reports the value of a number literal, or of a negated one.
+func numConst(e Expr) (Number, bool) {
 	switch x := e.(type) {
 	case *NumberLit:
-		v := Number(x.Value)
+		return Number(x.Value), true
+	case *UnaryExpr:
+		if x.Op == TokMinus {
+			if n, ok := numConst(x.X); ok {
+				return -n, true
+			}
+		}
+	}
+	return 0, false
+}
+
+func (c *compiler) expr(sc *scope, e Expr) exprFn {
+	pos := e.Position()
+	if n, ok := numConst(e); ok {
+		v := Value(n)
 		return func(*Task, *frame) Value { return v }
+	}
+	switch x := e.(type) {
 	case *StringLit:
-		v := String(x.Value)
+		v := Value(String(x.Value))
 		return func(*Task, *frame) Value { return v }
 	case *NullLit:
 		return func(*Task, *frame) Value { return nil }
@@ -389,28 +530,32 @@ func (c *compiler) expr(sc *scope, e Expr) exprFn {
 		v := Bool(x.Value)
 		return func(*Task, *frame) Value { return v }
 	case *Ident:
-		if !sc.declared[x.LName] && sc.globals[x.LName] {
-			name := x.LName
-			return func(t *Task, _ *frame) Value { return t.global[name] }
+		if g, ok := c.global(sc, x.LName); ok {
+			return func(t *Task, _ *frame) Value { return t.global[g] }
 		}
 		i := sc.slot(x.LName)
 		return func(_ *Task, f *frame) Value { return f.locals[i] }
 	case *UnaryExpr:
-		v := c.expr(sc, x.X)
 		if x.Op == TokMinus {
+			v := c.expr(sc, x.X)
 			return func(t *Task, f *frame) Value {
-				r, err := Neg(v(t, f))
+				a := v(t, f)
+				if n, ok := a.(Number); ok {
+					return t.num(-n)
+				}
+				r, err := Neg(a)
 				t.check(pos, err)
 				return r
 			}
 		}
-		return func(t *Task, f *frame) Value { return Not(v(t, f)) }
+		cond := c.cond(sc, x.X)
+		return func(t *Task, f *frame) Value { return Bool(!cond(t, f)) }
 	case *BinaryExpr:
-		return c.binary(sc, x)
+		return c.binary(sc, x, false)
 	case *CondExpr:
-		cond, a, b := c.expr(sc, x.Cond), c.expr(sc, x.Then), c.expr(sc, x.Else)
+		cond, a, b := c.cond(sc, x.Cond), c.expr(sc, x.Then), c.expr(sc, x.Else)
 		return func(t *Task, f *frame) Value {
-			if cond(t, f) != nil {
+			if cond(t, f) {
 				return a(t, f)
 			}
 			return b(t, f)
@@ -420,14 +565,30 @@ func (c *compiler) expr(sc *scope, e Expr) exprFn {
 	case *IndexExpr:
 		v, idx := c.expr(sc, x.X), c.expr(sc, x.Index)
 		return func(t *Task, f *frame) Value {
-			r, err := Index(v(t, f), idx(t, f))
-			t.check(pos, err)
+			cont, i := v(t, f), idx(t, f)
+			// Fast path: an array element by number, as Index does it.
+			if a, ok := cont.(*Array); ok {
+				if n, ok := i.(Number); ok {
+					if n < 0 || int64(n) >= int64(len(a.Elems)) {
+						return nil
+					}
+					return a.Elems[n]
+				}
+			}
+			r, err := Index(cont, i)
+			if err != nil {
+				t.check(pos, err)
+			}
 			return r
 		}
 	case *MemberExpr:
 		v, key := c.expr(sc, x.X), x.Name
 		return func(t *Task, f *frame) Value {
-			r, err := Member(v(t, f), key)
+			d := v(t, f)
+			if dd, ok := d.(*Dict); ok {
+				return dd.Get(key)
+			}
+			r, err := Member(d, key)
 			t.check(pos, err)
 			return r
 		}
@@ -439,6 +600,9 @@ func (c *compiler) expr(sc *scope, e Expr) exprFn {
 			if !ok {
 				t.fail(pos, "a dictionary key must be a string, not %s", TypeName(k))
 			}
+			if dd, ok := d.(*Dict); ok {
+				return dd.Get(string(ks))
+			}
 			r, err := Member(d, string(ks))
 			t.check(pos, err)
 			return r
@@ -448,50 +612,314 @@ func (c *compiler) expr(sc *scope, e Expr) exprFn {
 	return func(*Task, *frame) Value { return nil }
 }
 
-func (c *compiler) binary(sc *scope, x *BinaryExpr) exprFn {
-	pos := x.Pos
-	a, b := c.expr(sc, x.X), c.expr(sc, x.Y)
-	arith := func(op func(Value, Value) (Value, error)) exprFn {
-		return func(t *Task, f *frame) Value {
-			r, err := op(a(t, f), b(t, f))
-			t.check(pos, err)
-			return r
+// localSlot is the frame slot of e when it reads a local variable, else -1.
+func (c *compiler) localSlot(sc *scope, e Expr) int {
+	if id, ok := e.(*Ident); ok {
+		if _, g := c.global(sc, id.LName); !g {
+			return sc.slot(id.LName)
 		}
 	}
+	return -1
+}
+
+// load evaluates an operand: a local variable's slot read directly (saving
+// a closure call on the hottest operands, n < 2, i + 1), else its closure.
+func load(t *Task, f *frame, slot int, a exprFn) Value {
+	if slot >= 0 {
+		return f.locals[slot]
+	}
+	return a(t, f)
+}
+
+// cond compiles an expression used as a truth value (if, while, exitif,
+// ?:, not, and, or), without making a "YES" or null of comparisons.
+func (c *compiler) cond(sc *scope, e Expr) condFn {
+	switch x := e.(type) {
+	case *BinaryExpr:
+		switch x.Op {
+		case TokLt, TokLe, TokGt, TokGe, TokEq, TokNe:
+			return c.compare(sc, x)
+		case TokAnd: // the word forms short-circuit
+			a, b := c.cond(sc, x.X), c.cond(sc, x.Y)
+			return func(t *Task, f *frame) bool { return a(t, f) && b(t, f) }
+		case TokOr:
+			a, b := c.cond(sc, x.X), c.cond(sc, x.Y)
+			return func(t *Task, f *frame) bool { return a(t, f) || b(t, f) }
+		}
+	case *UnaryExpr:
+		if x.Op != TokMinus {
+			a := c.cond(sc, x.X)
+			return func(t *Task, f *frame) bool { return !a(t, f) }
+		}
+	case *BoolLit:
+		v := x.Value
+		return func(*Task, *frame) bool { return v }
+	}
+	v := c.expr(sc, e)
+	return func(t *Task, f *frame) bool { return v(t, f) != nil }
+}
+
+// compareAt is Compare raising at pos.
+func (t *Task) compareAt(pos Pos, a, b Value) int {
+	r, err := Compare(a, b)
+	if err != nil {
+		t.check(pos, err)
+	}
+	return r
+}
+
+// compare compiles a comparison to a truth value: numbers (and strings for
+// == and !=) directly, anything else through Compare / Equals as the
+// operators of ops.go do.
+func (c *compiler) compare(sc *scope, x *BinaryExpr) condFn {
+	pos := x.Pos
+	a := c.expr(sc, x.X)
+	if k, ok := numConst(x.Y); ok {
+		kv := Value(k)
+		slot := c.localSlot(sc, x.X)
+		switch x.Op {
+		case TokLt:
+			return func(t *Task, f *frame) bool {
+				l := load(t, f, slot, a)
+				if n, ok := l.(Number); ok {
+					return n < k
+				}
+				return t.compareAt(pos, l, kv) < 0
+			}
+		case TokLe:
+			return func(t *Task, f *frame) bool {
+				l := load(t, f, slot, a)
+				if n, ok := l.(Number); ok {
+					return n <= k
+				}
+				return t.compareAt(pos, l, kv) <= 0
+			}
+		case TokGt:
+			return func(t *Task, f *frame) bool {
+				l := load(t, f, slot, a)
+				if n, ok := l.(Number); ok {
+					return n > k
+				}
+				return t.compareAt(pos, l, kv) > 0
+			}
+		case TokGe:
+			return func(t *Task, f *frame) bool {
+				l := load(t, f, slot, a)
+				if n, ok := l.(Number); ok {
+					return n >= k
+				}
+				return t.compareAt(pos, l, kv) >= 0
+			}
+		case TokEq:
+			return func(t *Task, f *frame) bool {
+				n, ok := load(t, f, slot, a).(Number)
+				return ok && n == k
+			}
+		case TokNe:
+			return func(t *Task, f *frame) bool {
+				n, ok := load(t, f, slot, a).(Number)
+				return !ok || n != k
+			}
+		}
+	}
+	b := c.expr(sc, x.Y)
+	switch x.Op {
+	case TokLt:
+		return func(t *Task, f *frame) bool {
+			l, r := a(t, f), b(t, f)
+			if n, ok := l.(Number); ok {
+				if m, ok := r.(Number); ok {
+					return n < m
+				}
+			}
+			return t.compareAt(pos, l, r) < 0
+		}
+	case TokLe:
+		return func(t *Task, f *frame) bool {
+			l, r := a(t, f), b(t, f)
+			if n, ok := l.(Number); ok {
+				if m, ok := r.(Number); ok {
+					return n <= m
+				}
+			}
+			return t.compareAt(pos, l, r) <= 0
+		}
+	case TokGt:
+		return func(t *Task, f *frame) bool {
+			l, r := a(t, f), b(t, f)
+			if n, ok := l.(Number); ok {
+				if m, ok := r.(Number); ok {
+					return n > m
+				}
+			}
+			return t.compareAt(pos, l, r) > 0
+		}
+	case TokGe:
+		return func(t *Task, f *frame) bool {
+			l, r := a(t, f), b(t, f)
+			if n, ok := l.(Number); ok {
+				if m, ok := r.(Number); ok {
+					return n >= m
+				}
+			}
+			return t.compareAt(pos, l, r) >= 0
+		}
+	case TokEq:
+		return func(t *Task, f *frame) bool { return valuesEqual(a(t, f), b(t, f)) }
+	case TokNe:
+		return func(t *Task, f *frame) bool { return !valuesEqual(a(t, f), b(t, f)) }
+	}
+	panic("cgpl: compare of " + x.Op.String())
+}
+
+// valuesEqual is Equals with the number and string cases first.
+func valuesEqual(l, r Value) bool {
+	switch x := l.(type) {
+	case Number:
+		y, ok := r.(Number)
+		return ok && x == y
+	case String:
+		y, ok := r.(String)
+		return ok && x == y
+	}
+	return Equals(l, r)
+}
+
+// binary compiles x op y. appendTo is set when the result is assigned back
+// to the variable that x reads (s += y, s = s + y): a string then grows in
+// place (Task.appendString).
+func (c *compiler) binary(sc *scope, x *BinaryExpr, appendTo bool) exprFn {
+	pos := x.Pos
+	switch x.Op {
+	case TokLt, TokLe, TokGt, TokGe, TokEq, TokNe, TokAnd, TokOr:
+		cond := c.cond(sc, x)
+		return func(t *Task, f *frame) Value { return Bool(cond(t, f)) }
+	}
+	a := c.expr(sc, x.X)
+	if k, ok := numConst(x.Y); ok {
+		kv := Value(k)
+		slot := c.localSlot(sc, x.X)
+		switch x.Op {
+		case TokPlus:
+			return func(t *Task, f *frame) Value {
+				l := load(t, f, slot, a)
+				if n, ok := l.(Number); ok {
+					return t.num(n + k)
+				}
+				return t.add(pos, l, kv)
+			}
+		case TokMinus:
+			return func(t *Task, f *frame) Value {
+				l := load(t, f, slot, a)
+				if n, ok := l.(Number); ok {
+					return t.num(n - k)
+				}
+				return t.arith(pos, Sub, l, kv)
+			}
+		case TokStar:
+			return func(t *Task, f *frame) Value {
+				l := load(t, f, slot, a)
+				if n, ok := l.(Number); ok {
+					return t.num(n * k)
+				}
+				return t.arith(pos, Mul, l, kv)
+			}
+		case TokSlash:
+			if k != 0 {
+				return func(t *Task, f *frame) Value {
+					l := load(t, f, slot, a)
+					if n, ok := l.(Number); ok {
+						return t.num(n / k)
+					}
+					return t.arith(pos, Div, l, kv)
+				}
+			}
+		case TokPercent:
+			if k != 0 {
+				return func(t *Task, f *frame) Value {
+					l := load(t, f, slot, a)
+					if n, ok := l.(Number); ok {
+						return t.num(n % k)
+					}
+					return t.arith(pos, Mod, l, kv)
+				}
+			}
+		}
+	}
+	b := c.expr(sc, x.Y)
 	switch x.Op {
 	case TokPlus:
-		return func(t *Task, f *frame) Value {
-			r, err := Add(a(t, f), b(t, f))
-			t.check(pos, err)
-			if s, ok := r.(String); ok {
-				t.charge(pos, len(s))
+		if appendTo {
+			return func(t *Task, f *frame) Value {
+				l, r := a(t, f), b(t, f)
+				switch x := l.(type) {
+				case Number:
+					if y, ok := r.(Number); ok {
+						return t.num(x + y)
+					}
+				case String:
+					if y, ok := r.(String); ok {
+						return t.appendString(pos, x, y)
+					}
+				}
+				return t.add(pos, l, r)
 			}
-			return r
+		}
+		return func(t *Task, f *frame) Value {
+			l, r := a(t, f), b(t, f)
+			switch x := l.(type) {
+			case Number:
+				if y, ok := r.(Number); ok {
+					return t.num(x + y)
+				}
+			case String:
+				if y, ok := r.(String); ok {
+					t.charge(pos, len(x)+len(y))
+					return x + y
+				}
+			}
+			return t.add(pos, l, r)
 		}
 	case TokMinus:
-		return arith(Sub)
+		return func(t *Task, f *frame) Value {
+			l, r := a(t, f), b(t, f)
+			if n, ok := l.(Number); ok {
+				if m, ok := r.(Number); ok {
+					return t.num(n - m)
+				}
+			}
+			return t.arith(pos, Sub, l, r)
+		}
 	case TokStar:
-		return arith(Mul)
+		return func(t *Task, f *frame) Value {
+			l, r := a(t, f), b(t, f)
+			if n, ok := l.(Number); ok {
+				if m, ok := r.(Number); ok {
+					return t.num(n * m)
+				}
+			}
+			return t.arith(pos, Mul, l, r)
+		}
 	case TokSlash:
-		return arith(Div)
+		return func(t *Task, f *frame) Value {
+			l, r := a(t, f), b(t, f)
+			if n, ok := l.(Number); ok {
+				if m, ok := r.(Number); ok && m != 0 {
+					return t.num(n / m)
+				}
+			}
+			return t.arith(pos, Div, l, r)
+		}
 	case TokPercent:
-		return arith(Mod)
-	case TokLt:
-		return arith(Less)
-	case TokLe:
-		return arith(LessEq)
-	case TokGt:
-		return arith(Greater)
-	case TokGe:
-		return arith(GreaterEq)
-	case TokEq:
-		return func(t *Task, f *frame) Value { return Equal(a(t, f), b(t, f)) }
-	case TokNe:
-		return func(t *Task, f *frame) Value { return NotEqual(a(t, f), b(t, f)) }
-	case TokAnd: // the word forms short-circuit; the sign forms evaluate both sides
-		return func(t *Task, f *frame) Value { return Bool(a(t, f) != nil && b(t, f) != nil) }
-	case TokOr:
-		return func(t *Task, f *frame) Value { return Bool(a(t, f) != nil || b(t, f) != nil) }
+		return func(t *Task, f *frame) Value {
+			l, r := a(t, f), b(t, f)
+			if n, ok := l.(Number); ok {
+				if m, ok := r.(Number); ok && m != 0 {
+					return t.num(n % m)
+				}
+			}
+			return t.arith(pos, Mod, l, r)
+		}
 	case TokAmp:
 		return func(t *Task, f *frame) Value { l, r := a(t, f), b(t, f); return And(l, r) }
 	case TokPipe:
@@ -501,6 +929,35 @@ func (c *compiler) binary(sc *scope, x *BinaryExpr) exprFn {
 	}
 	c.errorf(pos, "unsupported operator %s", x.Op)
 	return func(*Task, *frame) Value { return nil }
+}
+
+// clearValues sets vs to null: cheaper than clear (a runtime call with a
+// bulk write barrier) for the few slots of a call.
+func clearValues(vs []Value) {
+	for i := 0; i < len(vs); i++ {
+		vs[i] = nil
+	}
+}
+
+// add is the generic a + b, charging a string result to the memory limit.
+func (t *Task) add(pos Pos, a, b Value) Value {
+	r, err := Add(a, b)
+	if err != nil {
+		t.check(pos, err)
+	}
+	if s, ok := r.(String); ok {
+		t.charge(pos, len(s))
+	}
+	return r
+}
+
+// arith applies a generic operator, raising its error at pos.
+func (t *Task) arith(pos Pos, op func(Value, Value) (Value, error), a, b Value) Value {
+	r, err := op(a, b)
+	if err != nil {
+		t.check(pos, err)
+	}
+	return r
 }
 
 // call compiles a call of a program section or a built-in. Method calls
@@ -526,26 +983,81 @@ func (c *compiler) call(sc *scope, e Expr, wantValue bool) exprFn {
 	for i, a := range argExprs {
 		args[i] = c.expr(sc, a)
 	}
-	eval := func(t *Task, f *frame) []Value {
-		vs := make([]Value, len(args))
-		for i, a := range args {
-			vs[i] = a(t, f)
-		}
-		return vs
-	}
+	nargs := len(args)
 	if cd, ok := c.mod.sections[name]; ok {
 		if cd.kind == EntrySection {
 			c.errorf(pos, "%s is an entry; entries are started, not called", cd.name)
 		}
-		return func(t *Task, f *frame) Value { return cd.call(t, eval(t, f), pos) }
-	}
-	if fn, ok := c.reg.Lookup(name); ok {
 		return func(t *Task, f *frame) Value {
-			r, err := fn.Fn(t, eval(t, f))
-			t.check(pos, err)
+			// The callee's locals are a window of the task's stack; the
+			// arguments are evaluated straight into its parameter slots
+			// (calls made while evaluating them use the stack above).
+			n := cd.nlocals
+			if n < nargs {
+				n = nargs // an external or undefined section: invoke raises
+			}
+			base := t.sp
+			top := base + n
+			if top > len(t.stack) {
+				t.growStack(top)
+			}
+			locals := t.stack[base:top:top]
+			t.sp = top
+			for i, a := range args {
+				locals[i] = a(t, f)
+			}
+			r := cd.invoke(t, locals, pos)
+			clearValues(locals)
+			t.sp = base
 			return r
 		}
 	}
-	c.errorf(pos, "unknown procedure or function %s", strings.TrimPrefix(name, "::"))
-	return func(*Task, *frame) Value { return nil }
+	fn, ok := c.reg.Lookup(name)
+	if !ok {
+		c.errorf(pos, "unknown procedure or function %s", strings.TrimPrefix(name, "::"))
+		return func(*Task, *frame) Value { return nil }
+	}
+	pure, host := fn.pure, fn.Fn
+	if nargs == 0 {
+		return func(t *Task, f *frame) Value {
+			var r Value
+			var err error
+			if pure != nil {
+				r, err = pure(nil)
+			} else {
+				r, err = host(t, nil)
+			}
+			if err != nil {
+				t.check(pos, err)
+			}
+			return r
+		}
+	}
+	return func(t *Task, f *frame) Value {
+		// The arguments go to a window of the task's stack, cleared after
+		// the call: a built-in must not keep its args slice (see Func).
+		base := t.sp
+		top := base + nargs
+		if top > len(t.stack) {
+			t.growStack(top)
+		}
+		vs := t.stack[base:top:top]
+		t.sp = top
+		for i, a := range args {
+			vs[i] = a(t, f)
+		}
+		var r Value
+		var err error
+		if pure != nil {
+			r, err = pure(vs)
+		} else {
+			r, err = host(t, vs)
+		}
+		clearValues(vs)
+		t.sp = base
+		if err != nil {
+			t.check(pos, err)
+		}
+		return r
+	}
 }

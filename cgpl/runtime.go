@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
+	"sync"
 	"time"
+	"unsafe"
 )
 
 // Func is a built-in that a call in a program can name: a library function,
@@ -13,10 +16,16 @@ import (
 // call-control functions). Fn may block (ReadInput, PlayFile): a task runs
 // on its own goroutine, so that blocks only this task; a blocking Fn should
 // return when the task's context is done.
+//
+// args is only valid during the call: the runtime reuses its storage for
+// the next call, so Fn must copy what it keeps (a goroutine it starts, a
+// value it stores) rather than keep the slice.
 type Func struct {
 	Name             string
 	MinArgs, MaxArgs int // MaxArgs -1: no limit
 	Fn               func(t *Task, args []Value) (Value, error)
+
+	pure func(args []Value) (Value, error) // a library function, called without Fn's wrapper
 }
 
 // Registry holds the built-ins a program may call, by case-insensitive name.
@@ -31,7 +40,7 @@ func NewRegistry() *Registry {
 	for _, p := range Library() {
 		fn := p.Fn
 		r.Register(Func{Name: p.Name, MinArgs: p.MinArgs, MaxArgs: p.MaxArgs,
-			Fn: func(_ *Task, args []Value) (Value, error) { return fn(args) }})
+			Fn: func(_ *Task, args []Value) (Value, error) { return fn(args) }, pure: fn})
 	}
 	for _, f := range runtimeFuncs() {
 		r.Register(f)
@@ -99,13 +108,33 @@ type Task struct {
 	ctx    context.Context
 	mod    *Module
 	opts   TaskOptions
-	vars   *Dict
-	global map[string]Value
-	steps  int64
-	slice  int64
+	vars   *Dict   // Vars(), made on first use
+	global []Value // task variables, by the module's slots
 	mem    int64
 	depth  int
-	events chan Value // queued events (dictionaries), read by ReadInput
+
+	// The instruction budget: steps counts statements; at nextCheck (the
+	// end of the time slice or the budget, whichever is first) checkpoint
+	// looks at the context and the budget.
+	steps     int64
+	nextCheck int64
+	sliceEnd  int64
+
+	// stack holds the locals of the active calls and the arguments of
+	// built-in calls being made, sp is its top; frames are reused by depth.
+	stack  []Value
+	sp     int
+	frames []*frame
+
+	nums    []Number           // storage for boxing numbers (see num)
+	strBufs [appendBufs][]byte // strings growing in place (see appendString)
+	strUsed [appendBufs]int64  // the step at which each was last appended to
+	strNext int
+	recent  [appendBufs]String // recent results of appends not yet in a buffer
+	recNext int
+
+	evMu   sync.Mutex
+	events chan Value // queued events (dictionaries), read by ReadInput; made on first use
 }
 
 // maxQueuedEvents bounds a task's event queue; SendEvent to a full queue fails.
@@ -114,11 +143,22 @@ const maxQueuedEvents = 1024
 // HandleKind makes a task a CG/PL object (a task handle).
 func (t *Task) HandleKind() string { return "task" }
 
+// queue returns the task's event queue, making it on first use (most tasks
+// never get an event; the queue's buffer is the largest part of a task).
+func (t *Task) queue() chan Value {
+	t.evMu.Lock()
+	defer t.evMu.Unlock()
+	if t.events == nil {
+		t.events = make(chan Value, maxQueuedEvents)
+	}
+	return t.events
+}
+
 // Send queues an event for the task, as SendEvent does; it reports false
 // when the queue is full.
 func (t *Task) Send(ev *Dict) bool {
 	select {
-	case t.events <- ev:
+	case t.queue() <- ev:
 		return true
 	default:
 		return false
@@ -127,19 +167,31 @@ func (t *Task) Send(ev *Dict) bool {
 
 // Events is the task's event queue, for hosts that wait on it together
 // with their own inputs (DTMF).
-func (t *Task) Events() <-chan Value { return t.events }
+func (t *Task) Events() <-chan Value { return t.queue() }
 
 // NewTask prepares a task of the module; Run starts it.
 func (m *Module) NewTask(ctx context.Context, opts TaskOptions) *Task {
 	if opts.Limits == (Limits{}) {
 		opts.Limits = DefaultLimits()
 	}
-	t := &Task{ctx: ctx, mod: m, opts: opts, vars: NewDict(), global: map[string]Value{},
-		events: make(chan Value, maxQueuedEvents)}
-	if opts.Param != nil {
-		t.vars.Set("startParameter", opts.Param)
+	t := &Task{ctx: ctx, mod: m, opts: opts}
+	if m.nglobals > 0 {
+		t.global = make([]Value, m.nglobals)
 	}
+	if opts.Param != nil {
+		t.varsDict().Set("startParameter", opts.Param)
+	}
+	t.sliceEnd = max(opts.Limits.SliceSteps, 1)
+	t.setNextCheck()
 	return t
+}
+
+// varsDict is the task's Vars() dictionary.
+func (t *Task) varsDict() *Dict {
+	if t.vars == nil {
+		t.vars = NewDict()
+	}
+	return t.vars
 }
 
 // Context is the task's context: done when the task is cancelled.
@@ -187,31 +239,207 @@ func (t *Task) Run(entry string) (err error) {
 			}
 		}
 	}()
+	t.sp, t.depth = 0, 0
+	clear(t.stack) // left over if an earlier Run of this task ended by an exception
 	for _, g := range t.mod.globals {
-		t.global[g.name] = nil
+		t.global[g.slot] = nil
 		if g.init != nil {
-			t.global[g.name] = g.init(t, &frame{})
+			t.global[g.slot] = g.init(t, &frame{locals: make([]Value, g.nlocals)})
 		}
 	}
-	sec.call(t, nil, t.mod.prog.Position())
+	// Returning from the starting entry ends the task, as stop does.
+	top := sec.nlocals
+	if top > len(t.stack) {
+		t.growStack(top)
+	}
+	t.sp = top
+	sec.invoke(t, t.stack[:top:top], t.mod.prog.Position())
 	return nil
 }
 
 type cancelled struct{ err error }
 
-// step charges one step of the instruction budget.
+// step charges one step of the instruction budget: an increment and a
+// compare, inlined; the rest is in checkpoint.
 func (t *Task) step(pos Pos) {
 	t.steps++
-	t.slice++
-	if t.slice >= t.opts.Limits.SliceSteps {
-		t.slice = 0
+	if t.steps >= t.nextCheck {
+		t.checkpoint(pos)
+	}
+}
+
+// checkpoint runs at the end of each time slice (SliceSteps steps: it
+// checks for cancellation) and past the budget (MaxSteps: it raises).
+func (t *Task) checkpoint(pos Pos) {
+	if t.steps >= t.sliceEnd {
+		slice := max(t.opts.Limits.SliceSteps, 1)
+		t.sliceEnd = t.steps + slice
 		if err := t.ctx.Err(); err != nil {
 			panic(cancelled{err})
 		}
+		t.releaseAppendBuffers(t.steps - slice)
 	}
 	if max := t.opts.Limits.MaxSteps; max > 0 && t.steps > max {
 		t.fail(pos, "instruction budget of %d steps exhausted", max)
 	}
+	t.setNextCheck()
+}
+
+func (t *Task) setNextCheck() {
+	t.nextCheck = t.sliceEnd
+	if max := t.opts.Limits.MaxSteps; max > 0 && max < t.nextCheck {
+		t.nextCheck = max + 1
+	}
+}
+
+// frameAt returns the reusable frame for calls at depth d.
+func (t *Task) frameAt(d int) *frame {
+	for d >= len(t.frames) {
+		t.frames = append(t.frames, &frame{})
+	}
+	return t.frames[d]
+}
+
+// growStack makes room for the stack to reach need. It starts a new, larger
+// stack rather than moving the old one: the active calls keep their windows
+// in the old one (which stays alive as long as they do), new calls get
+// theirs in the new one at the same offsets.
+func (t *Task) growStack(need int) {
+	t.stack = make([]Value, max(2*len(t.stack), need+32, 64))
+}
+
+// smallNums are the boxed numbers -256..1023, shared by every task.
+var smallNums = func() (v [1280]Value) {
+	for i := range v {
+		v[i] = Number(i - 256)
+	}
+	return
+}()
+
+// eface is the layout of an interface value (Value) in memory.
+type eface struct {
+	typ, data unsafe.Pointer
+}
+
+// numberType is the type word of a Value holding a Number.
+var numberType = func() unsafe.Pointer {
+	var v Value = Number(1 << 40)
+	return (*eface)(unsafe.Pointer(&v)).typ
+}()
+
+// numChunk is how many boxed numbers share one allocation.
+const numChunk = 128
+
+// num boxes n as a Value. Putting a Number in an interface would allocate
+// 8 bytes each time (the arithmetic of a loop does it at every step); num
+// takes small numbers from a shared table and the others from a chunk of
+// storage that the task allocates 128 numbers at a time (as gopher-lua does
+// for its numbers). A chunk stays alive while any of its numbers is
+// referenced; a slot is written once, before the value is made, and never
+// again.
+func (t *Task) num(n Number) Value {
+	if uint64(n+256) < uint64(len(smallNums)) {
+		return smallNums[n+256]
+	}
+	return t.boxNum(n)
+}
+
+func (t *Task) boxNum(n Number) Value {
+	if len(t.nums) == 0 {
+		t.nums = make([]Number, numChunk)
+	}
+	p := &t.nums[0]
+	t.nums = t.nums[1:]
+	*p = n
+	var v Value
+	e := (*eface)(unsafe.Pointer(&v))
+	e.typ = numberType
+	e.data = unsafe.Pointer(p)
+	return v
+}
+
+// appendBufs is how many strings of a task can grow in place at once.
+const appendBufs = 4
+
+// appendString is x + y for an append to a variable (s += y, s = s + y).
+// A string that keeps being appended to gets a buffer with spare room
+// after its end; while x is the whole content of such a buffer, y is
+// copied into the room and the result is a string over the longer content.
+// Bytes of the buffer are written once, before any string covers them, so
+// every string stays immutable; a string built elsewhere from a buffered
+// one just copies it. The memory charged is what is copied: len(y) for an
+// append in place, the whole string when it moves to a new buffer, which
+// grows geometrically, so a loop of appends costs linear time and memory
+// instead of quadratic. The first append to a string is an ordinary
+// concatenation; a second one onto its result moves it into a buffer, so a
+// one-off s += y keeps no spare room.
+func (t *Task) appendString(pos Pos, x, y String) Value {
+	if len(y) == 0 {
+		return x
+	}
+	if len(x) == 0 {
+		return y
+	}
+	n := len(x) + len(y)
+	px := unsafe.StringData(string(x))
+	for i := range t.strBufs {
+		b := t.strBufs[i]
+		if len(b) != len(x) || unsafe.SliceData(b) != px {
+			continue
+		}
+		if cap(b)-len(b) < len(y) {
+			t.charge(pos, n)
+			b = make([]byte, len(x), growCap(n))
+			copy(b, x)
+		} else {
+			t.charge(pos, len(y))
+		}
+		b = append(b, y...)
+		t.strBufs[i] = b
+		t.strUsed[i] = t.steps
+		return String(unsafe.String(unsafe.SliceData(b), len(b)))
+	}
+	t.charge(pos, n)
+	for i, r := range t.recent {
+		if len(r) == len(x) && unsafe.StringData(string(r)) == px {
+			// The second append onto this string: give it a buffer.
+			t.recent[i] = ""
+			b := make([]byte, len(x), growCap(n))
+			copy(b, x)
+			b = append(b, y...)
+			t.strBufs[t.strNext] = b
+			t.strUsed[t.strNext] = t.steps
+			t.strNext = (t.strNext + 1) % appendBufs
+			return String(unsafe.String(unsafe.SliceData(b), len(b)))
+		}
+	}
+	r := x + y
+	t.recent[t.recNext] = r
+	t.recNext = (t.recNext + 1) % appendBufs
+	return r
+}
+
+// releaseAppendBuffers lets go of the append buffers not appended to since
+// step idleSince (all of them for math.MaxInt64) and of the recent results,
+// so that a task does not keep a large string alive after the program has
+// dropped it: at the end of each time slice, and before ReadInput waits.
+// A string whose buffer was released is copied on its next append.
+func (t *Task) releaseAppendBuffers(idleSince int64) {
+	for i := range t.strBufs {
+		if t.strUsed[i] < idleSince {
+			t.strBufs[i] = nil
+		}
+	}
+	t.recent = [appendBufs]String{}
+}
+
+// growCap is the capacity of an append buffer for n bytes: double, and
+// half again for large strings.
+func growCap(n int) int {
+	if n < 1<<16 {
+		return max(2*n, 64)
+	}
+	return n + n/2
 }
 
 // charge accounts n bytes of memory built by the program.
@@ -244,8 +472,9 @@ func (t *Task) check(pos Pos, err error) {
 // ReadEvent waits up to d for the next event: null on timeout (or at once
 // for d <= 0 with nothing queued). Cancelling the task ends the wait.
 func (t *Task) ReadEvent(d time.Duration) (Value, error) {
+	q := t.queue()
 	select {
-	case ev := <-t.events:
+	case ev := <-q:
 		return ev, nil
 	default:
 	}
@@ -255,7 +484,7 @@ func (t *Task) ReadEvent(d time.Duration) (Value, error) {
 	timer := time.NewTimer(d)
 	defer timer.Stop()
 	select {
-	case ev := <-t.events:
+	case ev := <-q:
 		return ev, nil
 	case <-timer.C:
 		return nil, nil
@@ -302,9 +531,12 @@ func runtimeFuncs() []Func {
 		}},
 		{Name: "ReadInput", MinArgs: 1, MaxArgs: 1, Fn: func(t *Task, a []Value) (Value, error) {
 			secs, _ := a[0].(Number)
+			if secs > 0 {
+				t.releaseAppendBuffers(math.MaxInt64)
+			}
 			return t.ReadEvent(time.Duration(secs) * time.Second)
 		}},
-		{Name: "Vars", MinArgs: 0, MaxArgs: 0, Fn: func(t *Task, _ []Value) (Value, error) { return t.vars, nil }},
+		{Name: "Vars", MinArgs: 0, MaxArgs: 0, Fn: func(t *Task, _ []Value) (Value, error) { return t.varsDict(), nil }},
 		{Name: "MyEmail", MinArgs: 0, MaxArgs: 0, Fn: func(t *Task, _ []Value) (Value, error) {
 			if t.opts.Email == "" {
 				return nil, nil
