@@ -125,7 +125,11 @@ func Compile(filename string, src []byte, reg *Registry) (*Module, error) {
 		for _, spec := range v.Vars {
 			g := globalVar{slot: c.globalSlot[spec.LName]}
 			if spec.Init != nil {
-				sc := &scope{}
+				// An initialiser sees the task variables declared before it.
+				sc := &scope{slots: map[string]int{}, declared: map[string]bool{}, globals: map[string]bool{}}
+				for _, prev := range c.mod.globals {
+					sc.globals[c.globalNames[prev.slot]] = true
+				}
 				g.init = c.expr(sc, spec.Init)
 				g.nlocals = sc.n
 			}
@@ -404,8 +408,79 @@ func sameVar(target, e Expr) bool {
 	return ok1 && ok2 && a.LName == b.LName
 }
 
+// compoundOps are the operators of compound assignments on elements.
+var compoundOps = map[TokenKind]func(a, b Value) (Value, error){
+	TokPlus: Add, TokMinus: Sub, TokStar: Mul, TokSlash: Div, TokPercent: Mod,
+	TokAmp:   func(a, b Value) (Value, error) { return And(a, b), nil },
+	TokPipe:  func(a, b Value) (Value, error) { return Or(a, b), nil },
+	TokCaret: func(a, b Value) (Value, error) { return Xor(a, b), nil },
+}
+
+// compoundElement compiles "x[i] op= v", "d.k op= v" and "d.(k) op= v":
+// the container and the index or key are evaluated once, then the element
+// is read, combined with v and written back.
+func (c *compiler) compoundElement(sc *scope, s *AssignStmt) stmtFn {
+	pos, opPos := s.Pos, s.OpPos
+	op, ok := compoundOps[s.Op.BinaryOf()]
+	if !ok {
+		c.errorf(opPos, "unsupported compound assignment %s", s.Op)
+		return nil
+	}
+	rhs := c.expr(sc, s.Value)
+	var cont, key exprFn
+	var tpos Pos
+	var member string
+	switch tg := s.Target.(type) {
+	case *IndexExpr:
+		cont, key, tpos = c.expr(sc, tg.X), c.expr(sc, tg.Index), tg.Pos
+	case *KeyExpr:
+		cont, key, tpos = c.expr(sc, tg.X), c.expr(sc, tg.Key), tg.Pos
+	case *MemberExpr:
+		cont, member, tpos = c.expr(sc, tg.X), tg.Name, tg.Pos
+	}
+	_, isIndex := s.Target.(*IndexExpr)
+	return func(t *Task, f *frame) ctl {
+		t.step(pos)
+		x := cont(t, f)
+		var cur Value
+		var err error
+		k := member
+		switch {
+		case isIndex:
+			idx := key(t, f)
+			cur, err = Index(x, idx)
+			t.check(tpos, err)
+			v, err := op(cur, rhs(t, f))
+			t.check(opPos, err)
+			t.charge(pos, sizeOf(v))
+			t.check(tpos, SetIndex(x, idx, v))
+			return ctlNext
+		case key != nil:
+			kv := key(t, f)
+			ks, ok := kv.(String)
+			if !ok {
+				t.fail(tpos, "a dictionary key must be a string, not %s", TypeName(kv))
+			}
+			k = string(ks)
+		}
+		cur, err = Member(x, k)
+		t.check(tpos, err)
+		v, err := op(cur, rhs(t, f))
+		t.check(opPos, err)
+		t.charge(pos, len(k)+sizeOf(v))
+		t.check(tpos, SetMember(x, k, v))
+		return ctlNext
+	}
+}
+
 func (c *compiler) assign(sc *scope, s *AssignStmt) stmtFn {
 	pos := s.Pos
+	if s.Op != TokAssign {
+		switch s.Target.(type) {
+		case *IndexExpr, *MemberExpr, *KeyExpr:
+			return c.compoundElement(sc, s)
+		}
+	}
 	var val exprFn
 	switch {
 	case s.Op != TokAssign:
@@ -1016,6 +1091,9 @@ func (c *compiler) call(sc *scope, e Expr, wantValue bool) exprFn {
 	if !ok {
 		c.errorf(pos, "unknown procedure or function %s", strings.TrimPrefix(name, "::"))
 		return func(*Task, *frame) Value { return nil }
+	}
+	if wantValue && fn.Procedure {
+		c.errorf(pos, "%s is a procedure: it gives no value to use", fn.Name)
 	}
 	pure, host := fn.pure, fn.Fn
 	if nargs == 0 {

@@ -40,31 +40,7 @@ const conformanceDir = "testdata/conformance"
 // knownFailing lists programs whose golden (the spec's answer) the
 // implementation does not meet yet, with the bug. They are run and skipped;
 // one that starts passing fails the test so that it is taken off the list.
-var knownFailing = map[string]string{
-	"timezones.basic.sppr": bugSetTimeZone,
-	"timezones.c.sppr":     bugSetTimeZone,
-
-	"taskvar-init.basic.sppr": bugTaskVarInit,
-	"taskvar-init.c.sppr":     bugTaskVarInit,
-
-	"compound-once.basic.sppr": bugCompoundTwice,
-	"compound-once.c.sppr":     bugCompoundTwice,
-
-	"event-copy.basic.sppr": bugEventShared,
-	"event-copy.c.sppr":     bugEventShared,
-}
-
-const (
-	bugSetTimeZone = "the runtime registers no SetTimeZone (spec 4.5), so the program does not compile; " +
-		"GMTToLocal/LocalToGMT/GetTimeZoneName always use the server's zone (runtime.go / library.go TimeFuncs)"
-	bugTaskVarInit = "a task-level var initialiser cannot use the task variables declared before it (var double = base * 2;): " +
-		"compile.go compiles initialisers in a scope without the task variables; at commit 86e852e this panics the Go process " +
-		"(index out of range on an empty frame), with the compile.go being reworked now the name reads as null and the * raises"
-	bugCompoundTwice = "a[i()] += 1 evaluates the target twice (compile.go assign: the container and index are evaluated for the write, " +
-		"then again inside the a op b read), so i() runs twice and the sum lands in another element"
-	bugEventShared = "SendEvent puts the sender's own array/dictionary into the event (runtime.go SendEvent), so sender and receiver " +
-		"share one mutable object: a later change shows in the received event, and between two tasks it is a data race"
-)
+var knownFailing = map[string]string{}
 
 // conformanceResult runs one program and gives what the golden holds: the
 // SysLog lines, then the compile errors or the program exception, if any.

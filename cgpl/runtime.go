@@ -23,7 +23,9 @@ import (
 type Func struct {
 	Name             string
 	MinArgs, MaxArgs int // MaxArgs -1: no limit
-	Fn               func(t *Task, args []Value) (Value, error)
+	// Procedure marks a built-in that is called as a statement only.
+	Procedure bool
+	Fn        func(t *Task, args []Value) (Value, error)
 
 	pure func(args []Value) (Value, error) // a library function, called without Fn's wrapper
 }
@@ -37,9 +39,13 @@ type Registry struct {
 // functions; the host adds its own with Register.
 func NewRegistry() *Registry {
 	r := &Registry{funcs: map[string]*Func{}}
+	procs := map[string]bool{}
+	for _, n := range LibraryProcedures() {
+		procs[strings.ToLower(n)] = true
+	}
 	for _, p := range Library() {
 		fn := p.Fn
-		r.Register(Func{Name: p.Name, MinArgs: p.MinArgs, MaxArgs: p.MaxArgs,
+		r.Register(Func{Name: p.Name, MinArgs: p.MinArgs, MaxArgs: p.MaxArgs, Procedure: procs[strings.ToLower(p.Name)],
 			Fn: func(_ *Task, args []Value) (Value, error) { return fn(args) }, pure: fn})
 	}
 	for _, f := range runtimeFuncs() {
@@ -101,6 +107,11 @@ type TaskOptions struct {
 	Param Value
 	// Data is for the host: it finds its state for this task here.
 	Data any
+	// Zone is the task's time zone (the owner's preference); nil is the
+	// server's. SetTimeZone changes it for the task.
+	Zone *time.Location
+	// Now is the clock (time.Now when nil); tests fix it.
+	Now func() time.Time
 }
 
 // Task is one running program.
@@ -497,8 +508,8 @@ func isLatinLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <
 
 // runtimeFuncs are the built-ins that need the running task.
 func runtimeFuncs() []Func {
-	return []Func{
-		{Name: "SysLog", MinArgs: 1, MaxArgs: 1, Fn: func(t *Task, a []Value) (Value, error) {
+	return append(timeFuncs(), []Func{
+		{Name: "SysLog", MinArgs: 1, MaxArgs: 1, Procedure: true, Fn: func(t *Task, a []Value) (Value, error) {
 			if t.opts.SysLog != nil {
 				if s, ok := a[0].(String); ok {
 					t.opts.SysLog(string(s))
@@ -522,7 +533,9 @@ func runtimeFuncs() []Func {
 			ev.Set("what", name)
 			ev.Set("sender", t)
 			if len(a) == 3 && a[2] != nil {
-				ev.Set("parameter", a[2])
+				// The receiver gets its own copy: the sender may change its
+				// array or dictionary afterwards, and tasks run in parallel.
+				ev.Set("parameter", CopyValue(a[2]))
 			}
 			if !to.Send(ev) {
 				return String("event queue is full"), nil
@@ -549,5 +562,5 @@ func runtimeFuncs() []Func {
 			}
 			return String(t.opts.Domain), nil
 		}},
-	}
+	}...)
 }

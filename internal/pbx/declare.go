@@ -83,12 +83,20 @@ func callFuncs() []callFunc {
 	}
 }
 
+// procedures are the call-control built-ins called as statements only.
+var procedures = map[string]bool{
+	"RejectCall": true, "RedirectCall": true, "ForkCall": true, "CancelCall": true, "SetCallParameters": true,
+	"Disconnect": true, "SetLocalContactParameter": true, "RejectTransfer": true, "ClearDTMF": true,
+	"PlayFile": true, "Play": true, "PlayTone": true, "SetPlayPosition": true, "SetLocalHold": true,
+	"ReleaseMediaChannel": true, "RejectBridge": true, "MuteMixer": true,
+}
+
 // Declare registers every call-control built-in with its no-call behaviour.
 // A host with calls registers its own implementations over these.
 func Declare(reg *cgpl.Registry) {
 	for _, f := range callFuncs() {
 		v := f.noCall
-		reg.Register(cgpl.Func{Name: f.name, MinArgs: f.min, MaxArgs: f.max,
+		reg.Register(cgpl.Func{Name: f.name, MinArgs: f.min, MaxArgs: f.max, Procedure: procedures[f.name],
 			Fn: func(*cgpl.Task, []cgpl.Value) (cgpl.Value, error) { return v, nil }})
 	}
 }
