@@ -91,7 +91,9 @@ func SortStrings(arr Value) error {
 			return Throw("SortStrings: element %d is %s, not a string", i, TypeName(e))
 		}
 	}
-	slices.SortStableFunc(a.Elems, func(x, y Value) int {
+	// Ties are broken byte by byte, so only identical strings compare equal
+	// and a stable sort would buy nothing.
+	slices.SortFunc(a.Elems, func(x, y Value) int {
 		sx, sy := string(x.(String)), string(y.(String))
 		if c := compareFold(sx, sy); c != 0 {
 			return c

@@ -348,6 +348,23 @@ func PhoneNumberToSIPURI(num Value, domain string) Value {
 // compareFold compares case-insensitively, character by character after
 // mapping each to lower case.
 func compareFold(a, b string) int {
+	// ASCII fast path: fold and compare bytes until a non-ASCII byte.
+	for a != "" && b != "" && a[0] < utf8.RuneSelf && b[0] < utf8.RuneSelf {
+		ca, cb := a[0], b[0]
+		if 'A' <= ca && ca <= 'Z' {
+			ca += 'a' - 'A'
+		}
+		if 'A' <= cb && cb <= 'Z' {
+			cb += 'a' - 'A'
+		}
+		if ca != cb {
+			if ca < cb {
+				return -1
+			}
+			return 1
+		}
+		a, b = a[1:], b[1:]
+	}
 	for a != "" && b != "" {
 		ra, sa := utf8.DecodeRuneInString(a)
 		rb, sb := utf8.DecodeRuneInString(b)
