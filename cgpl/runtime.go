@@ -112,7 +112,13 @@ type TaskOptions struct {
 	Zone *time.Location
 	// Now is the clock (time.Now when nil); tests fix it.
 	Now func() time.Time
+	// Language is the owner's language (a prompt folder such as "russian");
+	// SetLanguage changes it for the task, GetLanguage reads it.
+	Language string
 }
+
+// Language is the task's current language ("" for the default).
+func (t *Task) Language() string { return t.opts.Language }
 
 // Task is one running program.
 type Task struct {
@@ -508,7 +514,7 @@ func isLatinLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <
 
 // runtimeFuncs are the built-ins that need the running task.
 func runtimeFuncs() []Func {
-	return append(timeFuncs(), []Func{
+	return append(append(timeFuncs(), languageFuncs()...), []Func{
 		{Name: "SysLog", MinArgs: 1, MaxArgs: 1, Procedure: true, Fn: func(t *Task, a []Value) (Value, error) {
 			if t.opts.SysLog != nil {
 				if s, ok := a[0].(String); ok {

@@ -266,3 +266,20 @@ func TestSandboxParallel(t *testing.T) {
 		}
 	}
 }
+
+func TestLanguage(t *testing.T) {
+	mod, err := cgpl.Compile("t.sppr", []byte(`entry Main is
+		SysLog(GetLanguage()); SetLanguage("English"); SysLog(GetLanguage()); SetLanguage(null); SysLog(GetLanguage());
+	end;`), cgpl.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	task := mod.NewTask(context.Background(), cgpl.TaskOptions{Language: "russian", SysLog: func(l string) { out = append(out, l) }})
+	if err := task.Run(""); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(out, "|") != "russian|english|#null#" {
+		t.Fatalf("SysLog %q", out)
+	}
+}

@@ -41,3 +41,29 @@ func timeFuncs() []Func {
 	}})
 	return out
 }
+
+// languageFuncs select the language of the task's prompts.
+func languageFuncs() []Func {
+	return []Func{
+		{Name: "GetLanguage", MinArgs: 0, MaxArgs: 0, Fn: func(t *Task, _ []Value) (Value, error) {
+			if t.opts.Language == "" {
+				return nil, nil
+			}
+			return String(t.opts.Language), nil
+		}},
+		{Name: "SetLanguage", MinArgs: 1, MaxArgs: 1, Procedure: true, Fn: func(t *Task, a []Value) (Value, error) {
+			switch v := a[0].(type) {
+			case nil:
+				t.opts.Language = ""
+			case String:
+				if strings.ContainsAny(string(v), "/\\.") {
+					return nil, Throw("SetLanguage: %q is not a language name", string(v))
+				}
+				t.opts.Language = strings.ToLower(string(v))
+			default:
+				return nil, Throw("SetLanguage: the language must be a string, not %s", TypeName(v))
+			}
+			return nil, nil
+		}},
+	}
+}
