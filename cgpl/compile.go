@@ -1095,6 +1095,9 @@ func (c *compiler) call(sc *scope, e Expr, wantValue bool) exprFn {
 	if wantValue && fn.Procedure {
 		c.errorf(pos, "%s is a procedure: it gives no value to use", fn.Name)
 	}
+	if fn.byName != 0 && nargs > 0 {
+		return callByName(pos, fn.byName == byNameProc, args)
+	}
 	pure, host := fn.pure, fn.Fn
 	if nargs == 0 {
 		return func(t *Task, f *frame) Value {
@@ -1137,5 +1140,101 @@ func (c *compiler) call(sc *scope, e Expr, wantValue bool) exprFn {
 			t.check(pos, err)
 		}
 		return r
+	}
+}
+
+// callByName compiles ProcCall(name, args...) and FuncCall(name, args...):
+// the section is looked up by name when the call runs, then called as an
+// ordinary call is (the same window of the stack, depth limit and budget),
+// the arguments evaluated straight into its parameter slots.
+func callByName(pos Pos, proc bool, args []exprFn) exprFn {
+	name, rest := args[0], args[1:]
+	nargs := len(rest)
+	return func(t *Task, f *frame) Value {
+		cd, err := t.sectionByName(proc, name(t, f), nargs)
+		if err != nil {
+			t.check(pos, err)
+		}
+		base := t.sp
+		top := base + max(cd.nlocals, nargs)
+		if top > len(t.stack) {
+			t.growStack(top)
+		}
+		locals := t.stack[base:top:top]
+		t.sp = top
+		for i, a := range rest {
+			locals[i] = a(t, f)
+		}
+		r := cd.invoke(t, locals, pos)
+		clearValues(locals)
+		t.sp = base
+		if proc {
+			return nil
+		}
+		return r
+	}
+}
+
+// sectionByName finds the section that ProcCall (proc) or FuncCall names
+// and checks that it is of the right kind and takes nargs arguments.
+func (t *Task) sectionByName(proc bool, v Value, nargs int) (*code, error) {
+	fname, want := "FuncCall", FunctionSection
+	if proc {
+		fname, want = "ProcCall", ProcedureSection
+	}
+	s, ok := v.(String)
+	if !ok {
+		return nil, Throw("%s: the section name must be a string, not %s", fname, TypeName(v))
+	}
+	if strings.Contains(string(s), "::") {
+		return nil, Throw("%s: %s is in another module; calling sections of other modules is not supported yet", fname, string(s))
+	}
+	cd := t.mod.sections[strings.ToLower(string(s))]
+	switch {
+	case cd == nil:
+		return nil, Throw("%s: this program has no %s %s", fname, want, string(s))
+	case cd.kind != want:
+		return nil, Throw("%s: %s is %s %s, not %s %s", fname, cd.name, article(cd.kind), cd.kind, article(want), want)
+	case cd.nparams != nargs:
+		return nil, Throw("%s: %s %s takes %s, got %d", fname, cd.kind, cd.name, synPlural(cd.nparams, "argument"), nargs)
+	}
+	return cd, nil
+}
+
+func article(k SectionKind) string {
+	if k == EntrySection {
+		return "an"
+	}
+	return "a"
+}
+
+// callByNameFn is ProcCall's or FuncCall's Func.Fn, for a host that calls
+// the built-in from Go (a program's calls are compiled by callByName). The
+// arguments are copied into a fresh window of the stack above args, so the
+// callee's calls cannot overwrite them.
+func callByNameFn(proc bool) func(t *Task, args []Value) (Value, error) {
+	return func(t *Task, args []Value) (Value, error) {
+		if len(args) == 0 {
+			return nil, Throw("the section name is missing")
+		}
+		cd, err := t.sectionByName(proc, args[0], len(args)-1)
+		if err != nil {
+			return nil, err
+		}
+		base := t.sp
+		top := base + max(cd.nlocals, len(args)-1)
+		if top > len(t.stack) {
+			t.growStack(top)
+		}
+		locals := t.stack[base:top:top]
+		t.sp = top
+		copy(locals, args[1:])
+		r := cd.invoke(t, locals, Pos{})
+		clearValues(locals)
+		t.sp = base
+		if proc {
+			return nil, nil
+		}
+		return r, nil
 	}
 }

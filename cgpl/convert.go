@@ -10,6 +10,11 @@ import (
 	"time"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/htmlindex"
+	"golang.org/x/text/encoding/ianaindex"
+	"golang.org/x/text/transform"
 )
 
 // This file holds the conversions of spec §3.7: String, Number, Date,
@@ -284,6 +289,12 @@ loop:
 //	words           string → array of its white-space separated words
 //	ucs-2[+][le|be] string → UTF-16 datablock (+ adds a BOM), datablock → string
 //	utf-8, us-ascii, iso-8859-1 (latin1)  string ↔ datablock in that charset
+//	any other charset name                string ↔ datablock in that charset
+//
+// For every charset the direction is the same: a string is encoded into a
+// datablock holding its bytes in the charset, and a datablock is decoded
+// from the charset into a (UTF-8) string. See charsetConvert for the names
+// and for what happens to characters the charset lacks.
 //
 // A format that does not apply to the data's type, bad data (odd hex) and an
 // unknown format give null; a format that is not a string raises.
@@ -373,7 +384,93 @@ func Convert(data, format Value) (Value, error) {
 	if strings.HasPrefix(f, "ucs-2") {
 		return convertUCS2(data, f[len("ucs-2"):])
 	}
+	if enc := lookupCharset(f); enc != nil {
+		return charsetConvert(data, enc), nil
+	}
 	return nil, nil
+}
+
+// lookupCharset finds the charset called name (case-insensitive) in
+// golang.org/x/text: first among the IANA names and aliases ("windows-1251",
+// "KOI8-R", "cp866", "ISO-8859-5", "Shift_JIS", "EUC-KR", "GB18030",
+// "Big5", "UTF-16LE", ...), then among the WHATWG labels, which add the
+// common informal names ("cp1251", "x-cp1251", "sjis", "gb2312",
+// "x-mac-cyrillic", ...). IANA goes first so that a name both know keeps its
+// IANA meaning (WHATWG reads "iso-8859-9" as windows-1254, for example). The
+// WHATWG "replacement" encoding, which decodes everything to U+FFFD, is not
+// offered. It gives nil for an unknown or unsupported name.
+func lookupCharset(name string) encoding.Encoding {
+	if enc, err := ianaindex.IANA.Encoding(name); err == nil && enc != nil {
+		return enc
+	}
+	enc, err := htmlindex.Get(name)
+	if err != nil || enc == nil {
+		return nil
+	}
+	if n, _ := htmlindex.Name(enc); n == "replacement" {
+		return nil
+	}
+	return enc
+}
+
+// charsetConvert encodes a string into a datablock in enc, or decodes a
+// datablock in enc into a string; anything else gives null.
+//
+// Encoding replaces every character enc cannot represent (and every byte
+// of the string that is not valid UTF-8) with "?", as the us-ascii and
+// iso-8859-1 conversions do, rather than raising: a caller that must know
+// can convert back and compare. Decoding replaces byte sequences that are
+// invalid in enc with U+FFFD.
+func charsetConvert(data Value, enc encoding.Encoding) Value {
+	switch x := data.(type) {
+	case String:
+		return Data(charsetEncode(string(x), enc))
+	case Data:
+		d, err := enc.NewDecoder().Bytes(x)
+		if err != nil {
+			return nil
+		}
+		return String(d)
+	}
+	return nil
+}
+
+// charsetEncode encodes s in enc, writing "?" (encoded in enc, so that a
+// stateful charset like ISO-2022-JP stays consistent) for each character
+// enc lacks and each invalid UTF-8 byte.
+func charsetEncode(s string, enc encoding.Encoding) []byte {
+	t := enc.NewEncoder()
+	src := []byte(s)
+	out := make([]byte, 0, len(src))
+	buf := make([]byte, 4096)
+	for {
+		nDst, nSrc, err := t.Transform(buf, src, true)
+		out = append(out, buf[:nDst]...)
+		src = src[nSrc:]
+		switch {
+		case err == nil:
+			return out
+		case err == transform.ErrShortDst:
+			if nDst == 0 && nSrc == 0 {
+				buf = make([]byte, 2*len(buf))
+			}
+			continue
+		}
+		// The character at src cannot be encoded (or is invalid UTF-8).
+		_, size := utf8.DecodeRune(src)
+		if size == 0 {
+			return out
+		}
+		src = src[size:]
+		// The encoder keeps its state (an ISO-2022-JP mode, a UTF-16 BOM
+		// already written): "?" goes through it, so that it switches back
+		// to ASCII first if it must.
+		if n, m, err := t.Transform(buf, []byte("?"), true); err == nil && m == 1 {
+			out = append(out, buf[:n]...)
+		} else {
+			out = append(out, '?')
+		}
+	}
 }
 
 // latin1Encode encodes s in a one-byte charset whose codes run up to max;

@@ -1,7 +1,10 @@
 package cgpl
 
 import (
+	"bytes"
+	"encoding/hex"
 	"math"
+	"strings"
 	"testing"
 	"time"
 )
@@ -149,8 +152,106 @@ func TestBase64AndConvert(t *testing.T) {
 		{fn: "Convert", args: []Value{String("café"), String("us-ascii")}, want: Data("caf?")},
 		{fn: "Convert", args: []Value{Data("ab\x80"), String("us-ascii")}, want: String("ab\uFFFD")},
 		{fn: "Convert", args: []Value{Number(1), String("utf-8")}, want: nil},
-		{fn: "Convert", args: []Value{String("x"), String("koi8-r")}, want: nil},
+		{fn: "Convert", args: []Value{String("x"), String("koi8-x")}, want: nil},
 		{fn: "Convert", args: []Value{String("x"), String("dns-a")}, want: nil},
 		{fn: "Convert", args: []Value{String("x"), nil}, exc: "Convert: the format must be a string, not null"},
 	})
+}
+
+// csHex is the datablock of the hex digits h (spaces allowed).
+func csHex(t *testing.T, h string) Data {
+	t.Helper()
+	d, err := hex.DecodeString(strings.ReplaceAll(h, " ", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Data(d)
+}
+
+func TestConvertCharsets(t *testing.T) {
+	h := func(s string) Data { return csHex(t, s) }
+	cases := []ltCase{
+		// Known bytes: a string gives a datablock in the charset.
+		{fn: "Convert", args: []Value{String("Привет"), String("windows-1251")}, want: h("CF F0 E8 E2 E5 F2")},
+		{fn: "Convert", args: []Value{String("Привет Ёё"), String("Windows-1251")}, want: h("cff0e8e2e5f220a8b8")},
+		{fn: "Convert", args: []Value{String("Привет Ёё"), String("cp1251")}, want: h("cff0e8e2e5f220a8b8")},
+		{fn: "Convert", args: []Value{String("Привет Ёё"), String("x-cp1251")}, want: h("cff0e8e2e5f220a8b8")},
+		{fn: "Convert", args: []Value{String("Привет Ёё"), String("KOI8-R")}, want: h("f0d2c9d7c5d420b3a3")},
+		{fn: "Convert", args: []Value{String("Жук"), String("koi8-u")}, want: h("f6d5cb")},
+		{fn: "Convert", args: []Value{String("Привет Ёё"), String("cp866")}, want: h("8fe0a8a2a5e220f0f1")},
+		{fn: "Convert", args: []Value{String("Привет Ёё"), String("IBM866")}, want: h("8fe0a8a2a5e220f0f1")},
+		{fn: "Convert", args: []Value{String("Привет Ёё"), String("iso-8859-5")}, want: h("bfe0d8d2d5e220a1f1")},
+		{fn: "Convert", args: []Value{String("café €"), String("windows-1252")}, want: h("636166e92080")},
+		{fn: "Convert", args: []Value{String("café €"), String("cp1252")}, want: h("636166e92080")},
+		{fn: "Convert", args: []Value{String("日本"), String("Shift_JIS")}, want: h("93fa967b")},
+		{fn: "Convert", args: []Value{String("日本"), String("sjis")}, want: h("93fa967b")},
+		{fn: "Convert", args: []Value{String("日本x"), String("iso-2022-jp")}, want: h("1b2442467c4b5c1b284278")},
+		{fn: "Convert", args: []Value{String("한국"), String("euc-kr")}, want: h("c7d1b1b9")},
+		{fn: "Convert", args: []Value{String("中文"), String("gbk")}, want: h("d6d0cec4")},
+		{fn: "Convert", args: []Value{String("中文"), String("gb2312")}, want: h("d6d0cec4")},
+		{fn: "Convert", args: []Value{String("中文"), String("big5")}, want: h("a4a4a4e5")},
+		{fn: "Convert", args: []Value{String("Aж"), String("utf-16be")}, want: Data("\x00A\x04\x36")},
+		{fn: "Convert", args: []Value{String(""), String("koi8-r")}, want: Data{}},
+
+		// A datablock is decoded from the charset into a string.
+		{fn: "Convert", args: []Value{h("CF F0 E8 E2 E5 F2"), String("windows-1251")}, want: String("Привет")},
+		{fn: "Convert", args: []Value{h("f0d2c9d7c5d420b3a3"), String("koi8-r")}, want: String("Привет Ёё")},
+		{fn: "Convert", args: []Value{h("8fe0a8a2a5e220f0f1"), String("CP866")}, want: String("Привет Ёё")},
+		{fn: "Convert", args: []Value{h("bfe0d8d2d5e220a1f1"), String("ISO-8859-5")}, want: String("Привет Ёё")},
+		{fn: "Convert", args: []Value{h("636166e92080"), String("windows-1252")}, want: String("café €")},
+		{fn: "Convert", args: []Value{h("93fa967b"), String("shift_jis")}, want: String("日本")},
+		{fn: "Convert", args: []Value{h("1b2442467c4b5c1b284278"), String("ISO-2022-JP")}, want: String("日本x")},
+		{fn: "Convert", args: []Value{h("c7d1b1b9"), String("EUC-KR")}, want: String("한국")},
+		{fn: "Convert", args: []Value{h("d6d0cec4"), String("GB18030")}, want: String("中文")},
+		{fn: "Convert", args: []Value{h("a4a4a4e5"), String("Big5")}, want: String("中文")},
+		{fn: "Convert", args: []Value{Data{}, String("koi8-r")}, want: String("")},
+		// Invalid bytes decode to U+FFFD.
+		{fn: "Convert", args: []Value{h("41 98 42"), String("windows-1251")}, want: String("A\uFFFDB")},
+		{fn: "Convert", args: []Value{h("93"), String("shift_jis")}, want: String("\uFFFD")},
+
+		// Characters the charset lacks, and invalid UTF-8, become "?".
+		{fn: "Convert", args: []Value{String("Жук €5 日本"), String("koi8-r")}, want: h("f6d5cb 203f35 203f3f")},
+		{fn: "Convert", args: []Value{String("a\xffb"), String("windows-1251")}, want: Data("a?b")},
+		{fn: "Convert", args: []Value{String("Жук"), String("windows-1252")}, want: Data("???")},
+		{fn: "Convert", args: []Value{String("Ж"), String("iso-8859-1")}, want: Data("?")},
+		{fn: "Convert", args: []Value{String("Ж"), String("l1")}, want: Data("?")},     // an IANA alias
+		{fn: "Convert", args: []Value{String("€"), String("latin1")}, want: Data("?")}, // not windows-1252
+		{fn: "Convert", args: []Value{String("€"), String("ANSI_X3.4-1968")}, want: Data("?")},
+		// In ISO-2022-JP the "?" is written in ASCII mode: back from JIS first.
+		{fn: "Convert", args: []Value{String("日€本"), String("iso-2022-jp")}, want: h("1b2442467c 1b2842 3f 1b2442 4b5c 1b2842")},
+
+		// Other types, unknown and unsupported names: null.
+		{fn: "Convert", args: []Value{Number(1), String("koi8-r")}, want: nil},
+		{fn: "Convert", args: []Value{NewArray(), String("windows-1251")}, want: nil},
+		{fn: "Convert", args: []Value{nil, String("cp866")}, want: nil},
+		{fn: "Convert", args: []Value{String("x"), String("koi8-x")}, want: nil},
+		{fn: "Convert", args: []Value{String("x"), String("windows-9999")}, want: nil},
+		{fn: "Convert", args: []Value{String("x"), String("")}, want: nil},
+		{fn: "Convert", args: []Value{String("x"), String("utf-32")}, want: nil},      // IANA, not supported
+		{fn: "Convert", args: []Value{String("x"), String("replacement")}, want: nil}, // WHATWG's, left out
+		{fn: "Convert", args: []Value{Data("x"), String("no-such-charset")}, want: nil},
+	}
+	ltRun(t, cases)
+
+	// Round trips: string → datablock → the same string.
+	texts := []string{"Привет, мир! Съешь же ещё этих мягких французских булок, да выпей чаю. ЁёЪъ", "", "ASCII only 123 ?"}
+	for _, cs := range []string{"windows-1251", "koi8-r", "cp866", "iso-8859-5", "KOI8-U", "x-mac-cyrillic", "utf-16le", "gb18030"} {
+		for _, s := range texts {
+			d, err := Convert(String(s), String(cs))
+			if err != nil {
+				t.Fatalf("Convert(%q, %s): %v", s, cs, err)
+			}
+			dd, ok := d.(Data)
+			if !ok {
+				t.Fatalf("Convert(%q, %s) = %s, not a datablock", s, cs, TypeName(d))
+			}
+			if strings.Contains(s, "мир") && bytes.Contains(dd, []byte("мир")) {
+				t.Errorf("Convert(%q, %s) left the UTF-8 bytes as they were", s, cs)
+			}
+			back, err := Convert(dd, String(cs))
+			if err != nil || !ltSame(back, String(s)) {
+				t.Errorf("Convert(Convert(%q, %s), %s) = %s, %v", s, cs, cs, ObjectToString(back), err)
+			}
+		}
+	}
 }

@@ -27,8 +27,14 @@ type Func struct {
 	Procedure bool
 	Fn        func(t *Task, args []Value) (Value, error)
 
-	pure func(args []Value) (Value, error) // a library function, called without Fn's wrapper
+	pure   func(args []Value) (Value, error) // a library function, called without Fn's wrapper
+	byName int8                              // ProcCall or FuncCall: compiled as a call of a section
 }
+
+const (
+	byNameProc = 1 + iota
+	byNameFunc
+)
 
 // Registry holds the built-ins a program may call, by case-insensitive name.
 type Registry struct {
@@ -115,6 +121,9 @@ type TaskOptions struct {
 	// Language is the owner's language (a prompt folder such as "russian");
 	// SetLanguage changes it for the task, GetLanguage reads it.
 	Language string
+	// Hub holds the queues and meetings the task shares with others (the
+	// host makes one for all its tasks); nil gives the task a private one.
+	Hub *Hub
 }
 
 // Language is the task's current language ("" for the default).
@@ -152,6 +161,8 @@ type Task struct {
 
 	evMu   sync.Mutex
 	events chan Value // queued events (dictionaries), read by ReadInput; made on first use
+
+	hub *taskHub // the queues and meetings the task is in, guarded by its Hub's mutex
 }
 
 // maxQueuedEvents bounds a task's event queue; SendEvent to a full queue fails.
@@ -242,6 +253,8 @@ func (t *Task) Run(entry string) (err error) {
 	if sec == nil || sec.kind != EntrySection {
 		return fmt.Errorf("%s: no entry %s", t.mod.file, entry)
 	}
+	// A task that ends leaves its queues and meetings, however it ends.
+	defer t.leaveHub()
 	defer func() {
 		if r := recover(); r != nil {
 			switch v := r.(type) {
@@ -514,7 +527,10 @@ func isLatinLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <
 
 // runtimeFuncs are the built-ins that need the running task.
 func runtimeFuncs() []Func {
-	return append(append(timeFuncs(), languageFuncs()...), []Func{
+	fns := append(append(timeFuncs(), languageFuncs()...), hubFuncs()...)
+	return append(fns, []Func{
+		{Name: "ProcCall", MinArgs: 1, MaxArgs: -1, Procedure: true, Fn: callByNameFn(true), byName: byNameProc},
+		{Name: "FuncCall", MinArgs: 1, MaxArgs: -1, Fn: callByNameFn(false), byName: byNameFunc},
 		{Name: "SysLog", MinArgs: 1, MaxArgs: 1, Procedure: true, Fn: func(t *Task, a []Value) (Value, error) {
 			if t.opts.SysLog != nil {
 				if s, ok := a[0].(String); ok {

@@ -81,6 +81,8 @@ func FuzzLibraryCalls(f *testing.F) {
 		"(abcdef,#-1,#2)", "(#-9223372036854775808,#9223372036854775807,#0)", `("A forest for all",for,#-5)`,
 		"(#T01-01-0001_00:00:00,#-1)", "(#TFUTURE,#TPAST)", "(#I[::1]:5060,\"[1.2.3.4]:1\")", "([AAEC],hex)",
 		`("\377\376",utfcode)`, "((a,b),#1,x)", "({a=b;},#0,c)", `("a(b",".*")`, "(#null#,#null#,#null#)",
+		`("Привет €",windows-1251)`, "([Z/Do4uXy],koi8-r)", `("日€本\377",iso-2022-jp)`, "([GyRCRg==],ISO-2022-JP)",
+		"([kw==],shift_jis)", `("中文",gb18030)`, "([AAE=],utf-16)",
 	} {
 		f.Add(s)
 	}
