@@ -75,6 +75,25 @@ type code struct {
 // invoke runs the section with its locals already in place (the arguments
 // in the first slots, the rest null); the caller owns the window and clears
 // it afterwards.
+// invokeWith runs cd in a fresh window of n slots of the task's value
+// stack, its parameters evaluated by args straight into the window.
+func (t *Task) invokeWith(cd *code, n int, args []exprFn, f *frame, pos Pos) Value {
+	base := t.sp
+	top := base + n
+	if top > len(t.stack) {
+		t.growStack(top)
+	}
+	locals := t.stack[base:top:top]
+	t.sp = top
+	for i, a := range args {
+		locals[i] = a(t, f)
+	}
+	r := cd.invoke(t, locals, pos)
+	clearValues(locals)
+	t.sp = base
+	return r
+}
+
 func (c *code) invoke(t *Task, locals []Value, pos Pos) Value {
 	if c.ext {
 		t.fail(pos, "%s is external; modules are not supported yet", c.name)
@@ -1071,20 +1090,7 @@ func (c *compiler) call(sc *scope, e Expr, wantValue bool) exprFn {
 			if n < nargs {
 				n = nargs // an external or undefined section: invoke raises
 			}
-			base := t.sp
-			top := base + n
-			if top > len(t.stack) {
-				t.growStack(top)
-			}
-			locals := t.stack[base:top:top]
-			t.sp = top
-			for i, a := range args {
-				locals[i] = a(t, f)
-			}
-			r := cd.invoke(t, locals, pos)
-			clearValues(locals)
-			t.sp = base
-			return r
+			return t.invokeWith(cd, n, args, f, pos)
 		}
 	}
 	fn, ok := c.reg.Lookup(name)
@@ -1155,19 +1161,7 @@ func callByName(pos Pos, proc bool, args []exprFn) exprFn {
 		if err != nil {
 			t.check(pos, err)
 		}
-		base := t.sp
-		top := base + max(cd.nlocals, nargs)
-		if top > len(t.stack) {
-			t.growStack(top)
-		}
-		locals := t.stack[base:top:top]
-		t.sp = top
-		for i, a := range rest {
-			locals[i] = a(t, f)
-		}
-		r := cd.invoke(t, locals, pos)
-		clearValues(locals)
-		t.sp = base
+		r := t.invokeWith(cd, max(cd.nlocals, nargs), rest, f, pos)
 		if proc {
 			return nil
 		}

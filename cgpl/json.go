@@ -32,7 +32,7 @@ import (
 func ObjectToJSON(v Value) (string, error) { return objectToJSONLimit(v, MaxTextSize) }
 
 func objectToJSONLimit(v Value, limit int) (string, error) {
-	p := jsonPrinter{limit: limit}
+	p := jsonPrinter{boundedPrinter{limit: limit}}
 	p.value(v, 0)
 	if p.over {
 		return "", errTextTooLarge{}
@@ -40,30 +40,7 @@ func objectToJSONLimit(v Value, limit int) (string, error) {
 	return p.b.String(), nil
 }
 
-type jsonPrinter struct {
-	b     strings.Builder
-	limit int
-	over  bool
-	stack map[any]bool
-}
-
-func (p *jsonPrinter) full() bool {
-	if p.b.Len() > p.limit {
-		p.over = true
-	}
-	return p.over
-}
-
-func (p *jsonPrinter) enter(c any) bool {
-	if p.stack == nil {
-		p.stack = map[any]bool{}
-	}
-	if p.stack[c] {
-		return false
-	}
-	p.stack[c] = true
-	return true
-}
+type jsonPrinter struct{ boundedPrinter }
 
 func (p *jsonPrinter) value(v Value, depth int) {
 	if p.full() {

@@ -56,7 +56,7 @@ func (errTextTooLarge) Error() string {
 // #handle:Kind# (which ToObject rejects). Output past MaxTextSize is cut
 // short; use ObjectToStringChecked to get an error instead.
 func ObjectToString(v Value) string {
-	p := textPrinter{limit: MaxTextSize}
+	p := textPrinter{boundedPrinter{limit: MaxTextSize}}
 	p.value(v, 0)
 	return p.b.String()
 }
@@ -64,7 +64,7 @@ func ObjectToString(v Value) string {
 // ObjectToStringChecked is ObjectToString that fails, instead of cutting the
 // text short, when it would exceed limit bytes.
 func ObjectToStringChecked(v Value, limit int) (string, error) {
-	p := textPrinter{limit: limit}
+	p := textPrinter{boundedPrinter{limit: limit}}
 	p.value(v, 0)
 	if p.over {
 		return "", errTextTooLarge{}
@@ -72,21 +72,25 @@ func ObjectToStringChecked(v Value, limit int) (string, error) {
 	return p.b.String(), nil
 }
 
-type textPrinter struct {
+type textPrinter struct{ boundedPrinter }
+
+// boundedPrinter is what the textual and JSON printers share: an output
+// size limit and cycle detection.
+type boundedPrinter struct {
 	b     strings.Builder
 	limit int
 	over  bool
 	stack map[any]bool // containers being printed (cycle detection)
 }
 
-func (p *textPrinter) full() bool {
+func (p *boundedPrinter) full() bool {
 	if p.b.Len() > p.limit {
 		p.over = true
 	}
 	return p.over
 }
 
-func (p *textPrinter) enter(c any) bool {
+func (p *boundedPrinter) enter(c any) bool {
 	if p.stack == nil {
 		p.stack = map[any]bool{}
 	}
