@@ -400,7 +400,8 @@ func TestMeetings(t *testing.T) {
 			SysLog(CreateMeeting("s", "k", "p"));
 			SysLog(ActivateMeeting("s", "k"));
 			SysLog(SendEvent(Vars().startParameter, "active"));
-			e = ReadInput(10);
+			e = ReadInput(10); // "cleared", from the clearer
+			e = ReadInput(10); // "go", once the clearer has ended
 			SysLog(FindMeeting("s", "k").id);
 		end;
 		entry Clearer is
@@ -458,6 +459,10 @@ func TestMeetings(t *testing.T) {
 	if err := clearer.Run("Clearer"); err != nil {
 		t.Fatal(err)
 	}
+	// The clearer has ended, so its activation is gone: let the first task look.
+	goEv := cgpl.NewDict()
+	goEv.Set("what", cgpl.String("go"))
+	active.Send(goEv)
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
