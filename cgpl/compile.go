@@ -1070,8 +1070,7 @@ func (c *compiler) call(sc *scope, e Expr, wantValue bool) exprFn {
 		name, pos = x.LName, x.Pos
 		argExprs = append([]Expr{x.Recv}, x.Args...)
 	case *SpawnExpr:
-		c.errorf(x.Pos, "spawn is not supported yet")
-		return func(*Task, *frame) Value { return nil }
+		return c.spawn(sc, x)
 	}
 	args := make([]exprFn, len(argExprs))
 	for i, a := range argExprs {
@@ -1146,6 +1145,38 @@ func (c *compiler) call(sc *scope, e Expr, wantValue bool) exprFn {
 			t.check(pos, err)
 		}
 		return r
+	}
+}
+
+// spawn compiles "spawn Entry [(arg)]": the argument is evaluated and
+// copied (the tasks share nothing mutable), then the entry starts in a new
+// task (see Task.spawn) whose handle is the value. Check has already
+// reported a target that is not an entry and extra arguments; the compiler
+// checks again, since the name is static.
+func (c *compiler) spawn(sc *scope, x *SpawnExpr) exprFn {
+	cd, ok := c.mod.sections[x.LName]
+	switch {
+	case !ok:
+		c.errorf(x.NamePos, "spawn of unknown entry %s", x.Name)
+		return func(*Task, *frame) Value { return nil }
+	case cd.kind != EntrySection:
+		c.errorf(x.NamePos, "spawn needs an entry; %s is %s %s", cd.name, article(cd.kind), cd.kind)
+		return func(*Task, *frame) Value { return nil }
+	case len(x.Args) > 1:
+		c.errorf(x.NamePos, "spawn passes at most one parameter, got %d", len(x.Args))
+		return func(*Task, *frame) Value { return nil }
+	}
+	var arg exprFn
+	if len(x.Args) == 1 {
+		arg = c.expr(sc, x.Args[0])
+	}
+	pos, entry := x.Pos, x.LName
+	return func(t *Task, f *frame) Value {
+		var p Value
+		if arg != nil {
+			p = CopyValue(arg(t, f))
+		}
+		return t.spawn(pos, cd, entry, p)
 	}
 }
 

@@ -95,11 +95,18 @@ type Limits struct {
 	MaxMemory int64
 	// MaxDepth bounds nested calls of program sections.
 	MaxDepth int
+	// MaxSpawn bounds the live tasks started by spawn from a task and, in
+	// turn, from those tasks (one count for the whole tree); 0 means
+	// DefaultMaxSpawn, a negative value forbids spawn.
+	MaxSpawn int
 }
+
+// DefaultMaxSpawn is the bound on live spawned tasks when Limits.MaxSpawn is 0.
+const DefaultMaxSpawn = 100
 
 // DefaultLimits are generous for PBX programs and stop runaway ones.
 func DefaultLimits() Limits {
-	return Limits{MaxSteps: 100_000_000, SliceSteps: 10_000, MaxMemory: 64 << 20, MaxDepth: 1000}
+	return Limits{MaxSteps: 100_000_000, SliceSteps: 10_000, MaxMemory: 64 << 20, MaxDepth: 1000, MaxSpawn: DefaultMaxSpawn}
 }
 
 // TaskOptions set up a task.
@@ -124,6 +131,12 @@ type TaskOptions struct {
 	// Hub holds the queues and meetings the task shares with others (the
 	// host makes one for all its tasks); nil gives the task a private one.
 	Hub *Hub
+	// OnExit, when set, is called when a task started by spawn ends, on
+	// that task's goroutine, with what Run returned: nil, a *RuntimeError
+	// for a program exception, or the context's error when cancelled. The
+	// tasks a spawned task spawns inherit it. It is not called for the task
+	// the host runs itself (the host has Run's result).
+	OnExit func(t *Task, err error)
 }
 
 // Language is the task's current language ("" for the default).
@@ -163,6 +176,8 @@ type Task struct {
 	events chan Value // queued events (dictionaries), read by ReadInput; made on first use
 
 	hub *taskHub // the queues and meetings the task is in, guarded by its Hub's mutex
+
+	tree *spawnTree // shared with the tasks spawned from this one; made by the first spawn
 }
 
 // maxQueuedEvents bounds a task's event queue; SendEvent to a full queue fails.
