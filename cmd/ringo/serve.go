@@ -21,6 +21,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ringo-pbx/ringo/internal/api"
+	"github.com/ringo-pbx/ringo/internal/cdr"
+	cdrsqlite "github.com/ringo-pbx/ringo/internal/cdr/sqlite"
 	"github.com/ringo-pbx/ringo/internal/config"
 	"github.com/ringo-pbx/ringo/internal/directory"
 	"github.com/ringo-pbx/ringo/internal/sip"
@@ -102,6 +104,14 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	records, err := cdrsqlite.Open(ctx, cfg.Data)
+	if err != nil {
+		return err
+	}
+	defer records.Close()
+	recWriter := cdr.NewWriter(records, cdr.WriterOptions{})
+	defer recWriter.Close()
+	sipSrv.SetRecorder(recWriter)
 	if err := sipSrv.Listen(ctx); err != nil {
 		return err
 	}
@@ -126,7 +136,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	sipErr := make(chan error, 1)
 	go func() { sipErr <- sipSrv.Serve(runCtx) }()
 	httpSrv := &http.Server{
-		Handler:           api.New(token, dir, loc, sipSrv, log, reg).Handler(),
+		Handler:           api.New(token, dir, loc, sipSrv, log, reg).WithRecords(records).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       time.Minute,
 	}
@@ -154,6 +164,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	cancel()
 	stop()
 	<-locDone
+	sipSrv.FlushRecords()
 	log.Info("stopped")
 	return runErr
 }

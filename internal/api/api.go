@@ -13,12 +13,14 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/ringo-pbx/ringo/internal/cdr"
 	"github.com/ringo-pbx/ringo/internal/directory"
 	"github.com/ringo-pbx/ringo/internal/sip"
 	"github.com/ringo-pbx/ringo/internal/store"
@@ -35,6 +37,13 @@ type Server struct {
 	sip    *sip.Server
 	log    *slog.Logger
 	gather prometheus.Gatherer
+	cdr    cdr.Store
+}
+
+// WithRecords serves call-record search from st.
+func (s *Server) WithRecords(st cdr.Store) *Server {
+	s.cdr = st
+	return s
 }
 
 // New builds the API handler.
@@ -65,6 +74,9 @@ func (s *Server) Handler() http.Handler {
 	api.HandleFunc("GET /api/v1/registrations", s.registrations)
 	api.HandleFunc("GET /api/v1/calls", s.calls)
 	api.HandleFunc("GET /api/v1/security/blocked", s.blocked)
+	api.HandleFunc("GET /api/v1/cdr/search", s.cdrSearch)
+	api.HandleFunc("POST /api/v1/cdr/search", s.cdrSearch)
+	api.HandleFunc("GET /api/v1/cdr/{id}", s.cdrGet)
 	api.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path)
 	})
@@ -383,4 +395,102 @@ func (s *Server) calls(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) blocked(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, s.sip.Blocked())
+}
+
+// cdrSearchRequest is a call-record search: a compact query (the CLI's
+// form, e.g. "ivanov 1234 outcome:noanswer from:2026-11-01") or a filter
+// tree, a page size and the cursor of the previous page.
+type cdrSearchRequest struct {
+	Query  string      `json:"query,omitempty"`
+	Filter *cdr.Filter `json:"filter,omitempty"`
+	Domain string      `json:"domain,omitempty"`
+	Limit  int         `json:"limit,omitempty"`
+	Cursor string      `json:"cursor,omitempty"`
+	Facets bool        `json:"facets,omitempty"`
+}
+
+type cdrSearchResponse struct {
+	cdr.Page
+	Facets *cdr.Facets `json:"facets,omitempty"`
+}
+
+func (s *Server) cdrSearch(w http.ResponseWriter, r *http.Request) {
+	if s.cdr == nil {
+		writeError(w, http.StatusServiceUnavailable, "call records are not kept by this server")
+		return
+	}
+	var req cdrSearchRequest
+	if r.Method == http.MethodPost {
+		if err := decode(r, &req); err != nil {
+			fail(w, err)
+			return
+		}
+	} else {
+		q := r.URL.Query()
+		req.Query, req.Domain, req.Cursor = q.Get("q"), q.Get("domain"), q.Get("cursor")
+		req.Facets = q.Get("facets") == "1" || q.Get("facets") == "true"
+		if l := q.Get("limit"); l != "" {
+			n, err := strconv.Atoi(l)
+			if err != nil || n < 1 {
+				writeError(w, http.StatusBadRequest, "limit must be a positive number")
+				return
+			}
+			req.Limit = n
+		}
+	}
+	f := req.Filter
+	if req.Query != "" {
+		if f != nil {
+			writeError(w, http.StatusBadRequest, "give either query or filter, not both")
+			return
+		}
+		parsed, err := cdr.ParseQuery(req.Query)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		f = parsed
+	}
+	if f != nil {
+		if err := f.Validate(); err != nil {
+			writeError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+	}
+	q := cdr.Query{Filter: f, Domain: req.Domain, Limit: min(req.Limit, cdr.MaxLimit), Cursor: req.Cursor}
+	page, err := s.cdr.Search(r.Context(), q)
+	if err != nil {
+		if errors.Is(err, cdr.ErrQuery) {
+			writeError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		fail(w, err)
+		return
+	}
+	out := cdrSearchResponse{Page: page}
+	if out.Records == nil {
+		out.Records = []cdr.Record{}
+	}
+	if req.Facets {
+		fc, err := s.cdr.Facets(r.Context(), q)
+		if err != nil {
+			fail(w, err)
+			return
+		}
+		out.Facets = &fc
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) cdrGet(w http.ResponseWriter, r *http.Request) {
+	if s.cdr == nil {
+		writeError(w, http.StatusServiceUnavailable, "call records are not kept by this server")
+		return
+	}
+	rec, err := s.cdr.Get(r.Context(), r.PathValue("id"))
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, rec)
 }

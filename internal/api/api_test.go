@@ -11,10 +11,13 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ringo-pbx/ringo/internal/api"
+	"github.com/ringo-pbx/ringo/internal/cdr"
+	cdrsqlite "github.com/ringo-pbx/ringo/internal/cdr/sqlite"
 	"github.com/ringo-pbx/ringo/internal/config"
 	"github.com/ringo-pbx/ringo/internal/digest"
 	"github.com/ringo-pbx/ringo/internal/directory"
@@ -29,6 +32,8 @@ type env struct {
 	h   http.Handler
 	dir *directory.Directory
 	db  *sqlite.DB
+	// records is the call-record store behind /api/v1/cdr.
+	records *cdrsqlite.DB
 }
 
 func newEnvToken(t testing.TB, tok string) *env {
@@ -52,8 +57,13 @@ func newEnvToken(t testing.TB, tok string) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := api.New(tok, dir, loc, srv, log, prometheus.NewRegistry()).Handler()
-	return &env{t: t, h: h, dir: dir, db: db}
+	records, err := cdrsqlite.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { records.Close() })
+	h := api.New(tok, dir, loc, srv, log, prometheus.NewRegistry()).WithRecords(records).Handler()
+	return &env{t: t, h: h, dir: dir, db: db, records: records}
 }
 
 func newEnv(t testing.TB) *env { return newEnvToken(t, token) }
@@ -607,4 +617,43 @@ func TestNoOtherPublicEndpoints(t *testing.T) {
 			t.Errorf("GET %s without a token = 200", p)
 		}
 	}
+}
+
+func TestCDRSearch(t *testing.T) {
+	e := newEnv(t)
+	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	recs := []cdr.Record{
+		{ID: "c1", Domain: "pbx.test", Direction: cdr.Internal, Caller: cdr.Party{Account: "ivanov", Number: "+79161234567"},
+			Callee: cdr.Party{Account: "petrov"}, Created: now.Add(-time.Minute), Ended: now, Outcome: cdr.Answered},
+		{ID: "c2", Domain: "pbx.test", Direction: cdr.Internal, Caller: cdr.Party{Account: "petrov", Number: "202"},
+			Callee: cdr.Party{Account: "ivanov"}, Created: now, Ended: now.Add(time.Minute), Outcome: cdr.Busy},
+	}
+	for i := range recs {
+		recs[i].FillDurations()
+	}
+	if err := e.records.PutBatch(context.Background(), recs); err != nil {
+		t.Fatal(err)
+	}
+	var page struct {
+		Records []cdr.Record `json:"records"`
+		Facets  *cdr.Facets  `json:"facets"`
+	}
+	r := e.do("GET", "/api/v1/cdr/search?q=1234&facets=1", "")
+	wantCode(t, r, 200)
+	r.json(t, &page)
+	if len(page.Records) != 1 || page.Records[0].ID != "c1" || page.Facets == nil || page.Facets.Total != 1 {
+		t.Fatalf("digit search: %s", r.body)
+	}
+	r = e.do("POST", "/api/v1/cdr/search", `{"query":"ivanov outcome:busy"}`)
+	wantCode(t, r, 200)
+	r.json(t, &page)
+	if len(page.Records) != 1 || page.Records[0].ID != "c2" {
+		t.Fatalf("name and outcome: %s", r.body)
+	}
+	wantCode(t, e.do("GET", "/api/v1/cdr/search?q=outcome:nonsense", ""), 400)
+	wantCode(t, e.do("GET", "/api/v1/cdr/search?limit=-1", ""), 400)
+	wantCode(t, e.do("POST", "/api/v1/cdr/search", `{"query":"x","filter":{"op":"and"}}`), 400)
+	wantCode(t, e.do("GET", "/api/v1/cdr/c1", ""), 200)
+	wantCode(t, e.do("GET", "/api/v1/cdr/nope", ""), 404)
+	wantCode(t, e.doAuth("GET", "/api/v1/cdr/search?q=1234", "", ""), 401)
 }

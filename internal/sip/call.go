@@ -14,6 +14,7 @@ import (
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 
+	"github.com/ringo-pbx/ringo/internal/cdr"
 	"github.com/ringo-pbx/ringo/internal/store"
 )
 
@@ -94,6 +95,7 @@ type call struct {
 	okGiveUp time.Time
 
 	callerName, calleeName string
+	via                    string // how the dialled address reached the callee ("alias 202")
 	callerURI, calleeURI   sip.Uri
 }
 
@@ -164,6 +166,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	s.respond(tx, req, 100, "Trying", nil)
 	c := s.newCall(req, tx, caller, tgt.Account)
+	c.via = strings.Join(tgt.Via, ",")
 	c.log.Info("call", "from", caller.Name+"@"+caller.Domain, "to", req.Recipient.User+"@"+targetDomain,
 		"callee", aor, "via", strings.Join(tgt.Via, ","), "contacts", len(bindings))
 	// The transaction outlives the call in sipgo's timers; reach the call
@@ -178,7 +181,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	select {
 	case <-c.done:
 	case <-tx.Done():
-		c.cancel("caller transaction ended")
+		c.cancel("caller transaction ended", cdr.ByCaller)
 	}
 }
 
@@ -611,7 +614,11 @@ func (c *call) maybeFailLocked() {
 	c.s.stopRinging(c)
 	c.s.send(c.atx, c.responseToCaller(code, reason, nil))
 	c.log.Info("call failed", "status", code, "reason", reason)
-	c.finishLocked(outcomeFor(code))
+	by := cdr.ByCallee
+	if c.bestFail == nil {
+		by = cdr.BySystem
+	}
+	c.finishLocked(outcomeFor(code), code, by)
 	close(c.done)
 }
 
@@ -689,8 +696,9 @@ func (s *Server) fireAndForgetWithin(req *sip.Request, d time.Duration) *sip.Res
 	}
 }
 
-// cancel ends a call that is still ringing because the caller went away.
-func (c *call) cancel(why string) {
+// cancel ends a call that is still ringing: the caller went away, or the
+// server is shutting down (by says which).
+func (c *call) cancel(why, by string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.finalSent {
@@ -702,13 +710,13 @@ func (c *call) cancel(why string) {
 		c.cancelForkLocked(f)
 	}
 	c.log.Info("call cancelled", "why", why)
-	c.finishLocked("cancelled")
+	c.finishLocked("cancelled", 487, by)
 	close(c.done)
 }
 
 // onCallerCancel runs when the caller's CANCEL matched the INVITE; sipgo
 // has already answered it 200 and the INVITE 487.
-func (c *call) onCallerCancel() { c.cancel("caller cancelled") }
+func (c *call) onCallerCancel() { c.cancel("caller cancelled", cdr.ByCaller) }
 
 func (s *Server) stopRinging(c *call) {
 	s.mu.Lock()
@@ -766,17 +774,21 @@ func (c *call) ringTimeout() {
 	}
 	c.s.send(c.atx, c.responseToCaller(408, "Request Timeout", nil))
 	c.log.Info("no answer", "after", c.s.cfg.Calls.RingTimeout.String())
-	c.finishLocked("noanswer")
+	c.finishLocked("noanswer", 408, cdr.BySystem)
 	close(c.done)
 }
 
-// finishLocked accounts for the end of a call once.
-func (c *call) finishLocked(outcome string) {
+// finishLocked accounts for the end of a call once: code is the final
+// answer of an unanswered call (0 after a BYE) and by who ended it.
+func (c *call) finishLocked(outcome string, code int, by string) {
 	if c.state == stateEnded {
 		return
 	}
 	c.state = stateEnded
 	c.outcome = outcome
+	if c.s.recorder != nil {
+		c.s.record(c.recordLocked(outcome, code, by))
+	}
 	if c.okTimer != nil {
 		c.okTimer.Stop()
 	}
@@ -833,6 +845,57 @@ func (s *Server) lookupCall(id string) *call {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.calls[id]
+}
+
+// recordLocked describes the call for its durable record.
+func (c *call) recordLocked(outcome string, code int, by string) cdr.Record {
+	r := cdr.Record{
+		ID: c.id, CallID: c.a.callID, Domain: c.callerURI.Host, Direction: cdr.Internal,
+		Caller:  cdr.Party{Account: c.callerURI.User, Number: c.callerURI.User, Name: c.callerName, Address: c.ainv.Source()},
+		Callee:  cdr.Party{Account: c.calleeURI.User, Number: c.calleeURI.User, Name: c.calleeName},
+		Dialled: c.ainv.Recipient.User,
+		Route:   cdr.Route{Kind: "account", Target: c.calleeURI.User + "@" + c.calleeURI.Host},
+		Created: c.started, Answered: c.answered, Ended: time.Now(),
+		Outcome: cdr.Outcome(outcome),
+		Hangup:  cdr.Hangup{SIPCode: code, By: by, Cause: causeOf(outcome, code)},
+	}
+	if strings.HasPrefix(c.via, "alias") {
+		r.Route.Kind = "alias"
+	}
+	if c.b != nil {
+		r.Callee.Address = c.b.dest
+	}
+	r.FillDurations()
+	return r
+}
+
+func causeOf(outcome string, code int) string {
+	switch {
+	case outcome == "answered":
+		return "NORMAL_CLEARING"
+	case code == 486 || code == 600:
+		return "USER_BUSY"
+	case code == 408:
+		return "NO_ANSWER"
+	case code == 487:
+		return "ORIGINATOR_CANCEL"
+	case code == 480:
+		return "NO_USER_RESPONSE"
+	}
+	return "CALL_REJECTED"
+}
+
+// record writes a call's record without holding up the call's goroutine.
+func (s *Server) record(r cdr.Record) {
+	s.recording.Add(1)
+	go func() {
+		defer s.recording.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := s.recorder.Write(ctx, r); err != nil {
+			s.log.Error("writing the call record failed", "call", r.ID, "error", err)
+		}
+	}()
 }
 
 // recentlyEnded reports whether a dialog ended within the last 64*T1. BYEs
@@ -907,7 +970,11 @@ func (c *call) hangup(from *leg, why string) {
 	other.cseq++
 	bye := c.s.newRequest(other, sip.BYE, other.cseq)
 	c.log.Info("hangup", "why", why, "talk", time.Since(c.answered).Round(time.Millisecond).String())
-	c.finishLocked("answered")
+	by := cdr.ByCallee
+	if from == c.a {
+		by = cdr.ByCaller
+	}
+	c.finishLocked("answered", 0, by)
 	c.mu.Unlock()
 	c.s.fireAndForget(bye)
 }
@@ -1028,7 +1095,7 @@ func (s *Server) hangupAll() {
 			wg.Add(1)
 			go func() { defer wg.Done(); c.hangupBoth("server shutting down") }()
 		} else {
-			c.cancel("server shutting down")
+			c.cancel("server shutting down", cdr.BySystem)
 		}
 	}
 	wg.Wait()
@@ -1046,7 +1113,7 @@ func (c *call) hangupBoth(why string) {
 		byes = append(byes, c.s.newRequest(l, sip.BYE, l.cseq))
 	}
 	c.log.Info("hangup", "why", why)
-	c.finishLocked("answered")
+	c.finishLocked("answered", 0, cdr.BySystem)
 	c.mu.Unlock()
 	var wg sync.WaitGroup
 	for _, b := range byes {

@@ -10,6 +10,8 @@ import (
 	"github.com/emiago/sipgo/sip"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/ringo-pbx/ringo/internal/cdr"
+
 	"github.com/ringo-pbx/ringo/internal/config"
 )
 
@@ -340,5 +342,32 @@ func TestRetransmittedByeAfterEnd(t *testing.T) {
 	bye.ReplaceHeader(&nope)
 	if res := caller.do(bye.Clone()); res.StatusCode != 481 {
 		t.Fatalf("BYE for an unknown dialog: %s", res.StartLine())
+	}
+}
+
+// TestCallRecords: every call that reaches the callee's phones ends with a
+// record of its parties, outcome, times and who hung up.
+func TestCallRecords(t *testing.T) {
+	e, caller, callee, s := answeredCall(t)
+	wait(t, callee.acks, "ACK at callee")
+	if err := s.Bye(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	r := wait(t, e.records, "record of the answered call")
+	if r.Outcome != cdr.Answered || r.Hangup.By != cdr.ByCaller || r.Caller.Account != "1001" || r.Callee.Account != "1002" ||
+		r.Dialled != "1002" || r.Domain != testDomain || r.Answered.IsZero() || r.Durations.Talk <= 0 || r.Durations.Total < r.Durations.Talk {
+		t.Fatalf("answered call record: %+v", r)
+	}
+
+	busy := newPhone(t, e, "1003", "secret1003")
+	busy.register(300)
+	busy.setAnswer(func(s *sipgo.DialogServerSession) error { return s.Respond(486, "Busy Here", nil) })
+	if _, err := caller.call(ctxT(t), "203", []byte(offerSDP)); statusOf(err) != 486 {
+		t.Fatalf("call to busy: %v", err)
+	}
+	r = wait(t, e.records, "record of the busy call")
+	if r.Outcome != cdr.Busy || r.Hangup.SIPCode != 486 || r.Hangup.By != cdr.ByCallee || r.Route.Kind != "alias" ||
+		r.Dialled != "203" || !r.Answered.IsZero() {
+		t.Fatalf("busy call record: %+v", r)
 	}
 }

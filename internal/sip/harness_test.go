@@ -16,6 +16,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/ringo-pbx/ringo/internal/cdr"
 	"github.com/ringo-pbx/ringo/internal/config"
 	"github.com/ringo-pbx/ringo/internal/digest"
 	"github.com/ringo-pbx/ringo/internal/directory"
@@ -40,6 +41,8 @@ type env struct {
 	addr string // udp host:port
 	reg  *prometheus.Registry
 	stop func()
+	// records receives the record of every call that ends.
+	records <-chan cdr.Record
 }
 
 const testDomain = "pbx.test"
@@ -88,6 +91,8 @@ func startEnv(t testing.TB, tweak func(*config.Config)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	rec := &recorder{got: make(chan cdr.Record, 100)}
+	s.SetRecorder(rec)
 	if err := s.Listen(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -95,10 +100,24 @@ func startEnv(t testing.TB, tweak func(*config.Config)) *env {
 	wg.Add(2)
 	go func() { defer wg.Done(); s.Serve(ctx) }()
 	go func() { defer wg.Done(); loc.Run(ctx) }()
-	e := &env{t: t, srv: s, loc: loc, dir: dir, addr: s.Addrs()["udp"], reg: reg}
+	e := &env{t: t, srv: s, loc: loc, dir: dir, addr: s.Addrs()["udp"], reg: reg, records: rec.got}
 	e.stop = func() { cancel(); wg.Wait(); st.Close() }
 	t.Cleanup(e.stop)
 	return e
+}
+
+// recorder collects call records as the CDR writer would store them.
+type recorder struct{ got chan cdr.Record }
+
+func (r *recorder) Write(_ context.Context, rec cdr.Record) error {
+	if err := rec.Validate(); err != nil {
+		return err
+	}
+	select {
+	case r.got <- rec:
+	default:
+	}
+	return nil
 }
 
 // phone is a SIP user agent on its own UDP port, built on sipgo's dialog API.

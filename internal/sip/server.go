@@ -22,6 +22,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/ringo-pbx/ringo/internal/cdr"
 	"github.com/ringo-pbx/ringo/internal/config"
 	"github.com/ringo-pbx/ringo/internal/directory"
 )
@@ -55,11 +56,14 @@ type Server struct {
 	callers map[string]*call     // by the caller's Call-ID and From tag
 	ended   map[string]time.Time // dialogs ended lately, for retransmitted BYEs
 
-	admit    *bucket
-	draining atomic.Bool
-	active   atomic.Int64
-	callSeq  atomic.Uint64
-	idle     chan struct{} // signalled when the last call ends
+	admit *bucket
+
+	recorder  Recorder
+	recording sync.WaitGroup // records being written
+	draining  atomic.Bool
+	active    atomic.Int64
+	callSeq   atomic.Uint64
+	idle      chan struct{} // signalled when the last call ends
 }
 
 // New creates the endpoint; Listen binds it and Serve runs it.
@@ -142,6 +146,19 @@ func (s *Server) readFilter(p sip.TransportReadProps, data []byte) ([]byte, erro
 	}
 	return data, nil
 }
+
+// Recorder keeps call records; cdr.Writer is one. Write returns once the
+// record is durable.
+type Recorder interface {
+	Write(ctx context.Context, r cdr.Record) error
+}
+
+// SetRecorder makes the server write a record of every call it connects or
+// fails to connect. Set it before Serve.
+func (s *Server) SetRecorder(r Recorder) { s.recorder = r }
+
+// FlushRecords waits for the records of ended calls to be written.
+func (s *Server) FlushRecords() { s.recording.Wait() }
 
 // Listen binds the configured sockets. A port in use is an error here,
 // before anything runs.

@@ -1,6 +1,7 @@
 package interop_test
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 )
@@ -75,5 +76,33 @@ func TestSIPpLoadThroughRingo(t *testing.T) {
 	if ucode != 0 || uok != loadCalls || ufailed != 0 {
 		t.Errorf("UAS: exit code %d, %d successful and %d failed calls; want 0, %d and 0; errors: %s",
 			ucode, uok, ufailed, loadCalls, tail(uas.read("_errors.log"), 8))
+	}
+
+	// Every call left a durable record: all answered, from 1001 to 1002.
+	var res struct {
+		Records []struct {
+			Outcome string `json:"outcome"`
+			Caller  struct{ Account string }
+			Callee  struct{ Account string }
+		} `json:"records"`
+		Facets struct {
+			Total   int64            `json:"total"`
+			Outcome map[string]int64 `json:"outcome"`
+		} `json:"facets"`
+	}
+	var total int64
+	if !waitFor(15*time.Second, func() bool {
+		status, body := r.api("GET", "/api/v1/cdr/search?q=1002&facets=1&limit=5", r.token(), nil)
+		if status != 200 || json.Unmarshal(body, &res) != nil {
+			return false
+		}
+		total = res.Facets.Total
+		return total >= loadCalls
+	}) {
+		t.Fatalf("call records: %d found for 1002, want %d", total, loadCalls)
+	}
+	if res.Facets.Outcome["answered"] != loadCalls || len(res.Records) != 5 || res.Records[0].Caller.Account != "1001" ||
+		res.Records[0].Callee.Account != "1002" {
+		t.Errorf("call records: facets %+v, first records %+v", res.Facets, res.Records)
 	}
 }
