@@ -54,13 +54,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/ringo-pbx/ringo/internal/cdr"
 	"github.com/ringo-pbx/ringo/internal/store"
+	"github.com/ringo-pbx/ringo/internal/store/sqlite/schema"
 	sqlite "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -114,11 +114,7 @@ var _ cdr.Store = (*DB)(nil)
 func Open(ctx context.Context, dir string) (*DB, error) {
 	path := filepath.Join(dir, "cdr.db")
 	dsn := func(extra ...string) string {
-		q := url.Values{}
-		for _, p := range append([]string{"journal_mode(WAL)", "busy_timeout(10000)", "foreign_keys(1)", "synchronous(FULL)"}, extra...) {
-			q.Add("_pragma", p)
-		}
-		return "file:" + path + "?" + q.Encode()
+		return schema.DSN(path, append([]string{"journal_mode(WAL)", "busy_timeout(10000)", "foreign_keys(1)", "synchronous(FULL)"}, extra...)...)
 	}
 	w, err := sql.Open("sqlite", dsn())
 	if err != nil {
@@ -141,33 +137,7 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 	return s, nil
 }
 
-func (s *DB) migrate(ctx context.Context) error {
-	var version int
-	if err := s.w.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
-		return err
-	}
-	if version > len(migrations) {
-		return fmt.Errorf("database schema version %d is newer than this binary (%d)", version, len(migrations))
-	}
-	for i := version; i < len(migrations); i++ {
-		tx, err := s.w.BeginTx(ctx, nil)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("migration %d: %w", i+1, err)
-		}
-		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", i+1)); err != nil {
-			tx.Rollback()
-			return err
-		}
-		if err := tx.Commit(); err != nil {
-			return err
-		}
-	}
-	return nil
-}
+func (s *DB) migrate(ctx context.Context) error { return schema.Migrate(ctx, s.w, migrations) }
 
 // Close closes the database.
 func (s *DB) Close() error {
