@@ -206,21 +206,15 @@ func (s *Server) Listen(ctx context.Context) error {
 }
 
 func (s *Server) closeListeners() {
-	for _, c := range []interface{ Close() error }{s.udp, s.tcp, s.tlsL} {
-		if c != nil && !isNilCloser(c) {
-			c.Close()
-		}
+	if s.udp != nil {
+		s.udp.Close()
 	}
-}
-
-func isNilCloser(c interface{ Close() error }) bool {
-	switch v := c.(type) {
-	case net.PacketConn:
-		return v == nil
-	case net.Listener:
-		return v == nil
+	if s.tcp != nil {
+		s.tcp.Close()
 	}
-	return false
+	if s.tlsL != nil {
+		s.tlsL.Close()
+	}
 }
 
 // advertiseHost picks the host to put in our headers for a listen IP.

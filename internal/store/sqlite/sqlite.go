@@ -7,7 +7,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -347,9 +346,4 @@ func (s *DB) SaveBindings(ctx context.Context, put, del []store.Binding) error {
 		return fmt.Errorf("save bindings: %w", err)
 	}
 	return nil
-}
-
-// IsNotFound reports whether err is store.ErrNotFound (sql.ErrNoRows included).
-func IsNotFound(err error) bool {
-	return errors.Is(err, store.ErrNotFound) || errors.Is(err, sql.ErrNoRows)
 }
