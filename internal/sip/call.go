@@ -153,6 +153,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	tgt, err := s.dir.Resolve(req.Recipient.User, targetDomain)
 	if err != nil || tgt.Account == nil {
 		s.respond(tx, req, 404, "Not Found", nil)
+		s.recordRejected(req, caller, nil, 404)
 		return
 	}
 	aor := tgt.Account.Name + "@" + tgt.Account.Domain
@@ -162,6 +163,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	if len(bindings) == 0 {
 		s.respond(tx, req, 480, "Temporarily Unavailable", nil)
+		s.recordRejected(req, caller, tgt.Account, 480)
 		return
 	}
 	s.respond(tx, req, 100, "Trying", nil)
@@ -883,6 +885,35 @@ func causeOf(outcome string, code int) string {
 		return "NO_USER_RESPONSE"
 	}
 	return "CALL_REJECTED"
+}
+
+// recordRejected records a call refused before any phone rang: an unknown
+// number (404, failed) or a callee with no registered phone (480, no answer).
+func (s *Server) recordRejected(req *sip.Request, caller, callee *store.Account, code int) {
+	if s.recorder == nil {
+		return
+	}
+	now := time.Now()
+	r := cdr.Record{
+		ID:        strconv.FormatUint(s.callSeq.Add(1), 36) + "-" + sip.GenerateTagN(6),
+		CallID:    req.CallID().Value(),
+		Domain:    caller.Domain,
+		Direction: cdr.Internal,
+		Caller:    cdr.Party{Account: caller.Name, Number: caller.Name, Name: callerDisplay(caller, req.From().DisplayName), Address: req.Source()},
+		Callee:    cdr.Party{Number: req.Recipient.User},
+		Dialled:   req.Recipient.User,
+		Route:     cdr.Route{Kind: "none"},
+		Created:   now, Ended: now,
+		Outcome: cdr.Failed,
+		Hangup:  cdr.Hangup{SIPCode: code, By: cdr.BySystem, Cause: "UNALLOCATED_NUMBER"},
+	}
+	if callee != nil {
+		r.Callee.Account, r.Callee.Name = callee.Name, callee.RealName
+		r.Route = cdr.Route{Kind: "account", Target: callee.Name + "@" + callee.Domain}
+		r.Outcome, r.Hangup.Cause = cdr.NoAnswer, "SUBSCRIBER_ABSENT"
+	}
+	r.FillDurations()
+	s.record(r)
 }
 
 // record writes a call's record without holding up the call's goroutine.

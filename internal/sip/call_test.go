@@ -370,4 +370,20 @@ func TestCallRecords(t *testing.T) {
 		r.Dialled != "203" || !r.Answered.IsZero() {
 		t.Fatalf("busy call record: %+v", r)
 	}
+
+	// Calls refused before any phone rang are recorded too.
+	for _, tc := range []struct {
+		to      string
+		code    int
+		outcome cdr.Outcome
+		account string
+	}{{"nobody", 404, cdr.Failed, ""}, {"1004", 480, cdr.NoAnswer, "1004"}} {
+		if _, err := caller.call(ctxT(t), tc.to, []byte(offerSDP)); statusOf(err) != tc.code {
+			t.Fatalf("call to %s: %v", tc.to, err)
+		}
+		r = wait(t, e.records, "record of the call to "+tc.to)
+		if r.Outcome != tc.outcome || r.Hangup.SIPCode != tc.code || r.Callee.Account != tc.account || r.Dialled != tc.to {
+			t.Fatalf("call to %s: record %+v", tc.to, r)
+		}
+	}
 }
