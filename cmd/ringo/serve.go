@@ -112,6 +112,13 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	recWriter := cdr.NewWriter(records, cdr.WriterOptions{})
 	defer recWriter.Close()
 	sipSrv.SetRecorder(recWriter)
+	if n, err := cdr.Recover(ctx, records, recWriter); err != nil {
+		return fmt.Errorf("recover calls open at the last stop: %w", err)
+	} else if n > 0 {
+		log.Warn("recorded calls that were open when Ringo last stopped as interrupted", "calls", n)
+	}
+	journal := cdr.NewJournal(records, log)
+	sipSrv.SetJournal(journal)
 	if err := sipSrv.Listen(ctx); err != nil {
 		return err
 	}
@@ -133,6 +140,8 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	defer stop()
 	locDone := make(chan struct{})
 	go func() { loc.Run(runCtx); close(locDone) }()
+	journalDone := make(chan struct{})
+	go func() { journal.Run(runCtx); close(journalDone) }()
 	sipErr := make(chan error, 1)
 	go func() { sipErr <- sipSrv.Serve(runCtx) }()
 	httpSrv := &http.Server{
@@ -165,6 +174,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	stop()
 	<-locDone
 	sipSrv.FlushRecords()
+	<-journalDone
 	log.Info("stopped")
 	return runErr
 }

@@ -169,6 +169,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	s.respond(tx, req, 100, "Trying", nil)
 	c := s.newCall(req, tx, caller, tgt.Account)
 	c.via = strings.Join(tgt.Via, ",")
+	c.journalLocked()
 	c.log.Info("call", "from", caller.Name+"@"+caller.Domain, "to", req.Recipient.User+"@"+targetDomain,
 		"callee", aor, "via", strings.Join(tgt.Via, ","), "contacts", len(bindings))
 	// The transaction outlives the call in sipgo's timers; reach the call
@@ -540,6 +541,7 @@ func (c *call) answerLocked(f *fork, res *sip.Response) {
 		c.ok, c.okEvery, c.okGiveUp = out, sip.T1, time.Now().Add(64*sip.T1)
 		c.okTimer = time.AfterFunc(c.okEvery, c.retransmitOK)
 	}
+	c.journalLocked()
 	c.log.Info("answered", "contact", b.target.String(), "ring", time.Since(c.started).Round(time.Millisecond).String())
 	close(c.done)
 }
@@ -788,6 +790,9 @@ func (c *call) finishLocked(outcome string, code int, by string) {
 	}
 	c.state = stateEnded
 	c.outcome = outcome
+	if c.s.journal != nil {
+		c.s.journal.Closed(c.id)
+	}
 	if c.s.recorder != nil {
 		c.s.record(c.recordLocked(outcome, code, by))
 	}
@@ -847,6 +852,17 @@ func (s *Server) lookupCall(id string) *call {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.calls[id]
+}
+
+// journalLocked notes the call, as far as it has got, in the journal of
+// calls in progress.
+func (c *call) journalLocked() {
+	if c.s.journal == nil {
+		return
+	}
+	r := c.recordLocked(string(cdr.Interrupted), 0, cdr.BySystem)
+	r.Ended, r.Durations = time.Time{}, cdr.Durations{}
+	c.s.journal.Opened(r)
 }
 
 // recordLocked describes the call for its durable record.

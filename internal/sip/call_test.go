@@ -354,6 +354,12 @@ func TestCallRecords(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := wait(t, e.records, "record of the answered call")
+	want := []string{"open " + r.ID + " interrupted false", "open " + r.ID + " interrupted true", "closed " + r.ID}
+	for _, w := range want {
+		if got := wait(t, e.journal, "journal: "+w); got != w {
+			t.Fatalf("journal: got %q, want %q", got, w)
+		}
+	}
 	if r.Outcome != cdr.Answered || r.Hangup.By != cdr.ByCaller || r.Caller.Account != "1001" || r.Callee.Account != "1002" ||
 		r.Dialled != "1002" || r.Domain != testDomain || r.Answered.IsZero() || r.Durations.Talk <= 0 || r.Durations.Total < r.Durations.Talk {
 		t.Fatalf("answered call record: %+v", r)

@@ -43,6 +43,8 @@ type env struct {
 	stop func()
 	// records receives the record of every call that ends.
 	records <-chan cdr.Record
+	// journal receives "open ID outcome answered?" and "closed ID" lines.
+	journal <-chan string
 }
 
 const testDomain = "pbx.test"
@@ -93,6 +95,8 @@ func startEnv(t testing.TB, tweak func(*config.Config)) *env {
 	}
 	rec := &recorder{got: make(chan cdr.Record, 100)}
 	s.SetRecorder(rec)
+	jr := &journal{events: make(chan string, 100)}
+	s.SetJournal(jr)
 	if err := s.Listen(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +104,7 @@ func startEnv(t testing.TB, tweak func(*config.Config)) *env {
 	wg.Add(2)
 	go func() { defer wg.Done(); s.Serve(ctx) }()
 	go func() { defer wg.Done(); loc.Run(ctx) }()
-	e := &env{t: t, srv: s, loc: loc, dir: dir, addr: s.Addrs()["udp"], reg: reg, records: rec.got}
+	e := &env{t: t, srv: s, loc: loc, dir: dir, addr: s.Addrs()["udp"], reg: reg, records: rec.got, journal: jr.events}
 	e.stop = func() { cancel(); wg.Wait(); st.Close() }
 	t.Cleanup(e.stop)
 	return e
@@ -118,6 +122,23 @@ func (r *recorder) Write(_ context.Context, rec cdr.Record) error {
 	default:
 	}
 	return nil
+}
+
+// journal notes what the server journals about calls in progress.
+type journal struct{ events chan string }
+
+func (j *journal) Opened(r cdr.Record) {
+	select {
+	case j.events <- fmt.Sprintf("open %s %s %v", r.ID, r.Outcome, !r.Answered.IsZero()):
+	default:
+	}
+}
+
+func (j *journal) Closed(id string) {
+	select {
+	case j.events <- "closed " + id:
+	default:
+	}
 }
 
 // phone is a SIP user agent on its own UDP port, built on sipgo's dialog API.

@@ -60,6 +60,7 @@ type Server struct {
 
 	recorder  Recorder
 	recording sync.WaitGroup // records being written
+	journal   Journal
 	draining  atomic.Bool
 	active    atomic.Int64
 	callSeq   atomic.Uint64
@@ -156,6 +157,16 @@ type Recorder interface {
 // SetRecorder makes the server write a record of every call it connects or
 // fails to connect. Set it before Serve.
 func (s *Server) SetRecorder(r Recorder) { s.recorder = r }
+
+// Journal keeps the calls in progress, so that a call open when Ringo dies
+// is recorded as interrupted; cdr.Journal is one.
+type Journal interface {
+	Opened(r cdr.Record)
+	Closed(id string)
+}
+
+// SetJournal makes the server journal its calls in progress. Set it before Serve.
+func (s *Server) SetJournal(j Journal) { s.journal = j }
 
 // FlushRecords waits for the records of ended calls to be written.
 func (s *Server) FlushRecords() { s.recording.Wait() }

@@ -57,6 +57,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/ringo-pbx/ringo/internal/cdr"
 	"github.com/ringo-pbx/ringo/internal/store"
@@ -101,6 +102,13 @@ var migrations = []string{
 	CREATE INDEX tags_rec ON tags (rec);
 	CREATE VIRTUAL TABLE cdr_text USING fts5(body, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2');
 	CREATE VIRTUAL TABLE cdr_digits USING fts5(digits, content='', contentless_delete=1, tokenize='trigram', detail='full');`,
+	// The journal of calls in progress: a record as far as it is known, so
+	// that a call open when Ringo died is recorded as interrupted.
+	`CREATE TABLE open_calls (
+		id      TEXT PRIMARY KEY,
+		data    TEXT NOT NULL,
+		updated INTEGER NOT NULL
+	);`,
 }
 
 // DB is the SQLite CDR store.
@@ -233,11 +241,74 @@ func (s *DB) PutBatch(ctx context.Context, recs []cdr.Record) error {
 			}
 			return fmt.Errorf("put record %s: %w", r.ID, err)
 		}
+		// The call has its record now: it is no longer open.
+		if _, err := tx.ExecContext(ctx, "DELETE FROM open_calls WHERE id = ?", r.ID); err != nil {
+			return fmt.Errorf("put record %s: %w", r.ID, err)
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("put %d records: commit: %w", len(recs), err)
 	}
 	return nil
+}
+
+// PutOpen journals calls in progress (upserting by id) and removes ids in
+// closed from the journal, in one transaction.
+func (s *DB) PutOpen(ctx context.Context, open []cdr.Record, closed []string) error {
+	if len(open) == 0 && len(closed) == 0 {
+		return nil
+	}
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("journal open calls: %w", err)
+	}
+	defer tx.Rollback()
+	now := time.Now().UnixMilli()
+	for i := range open {
+		data, err := json.Marshal(&open[i])
+		if err != nil {
+			return fmt.Errorf("journal open call %s: %w", open[i].ID, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO open_calls (id, data, updated) VALUES (?, ?, ?)
+			ON CONFLICT(id) DO UPDATE SET data = excluded.data, updated = excluded.updated`, open[i].ID, string(data), now); err != nil {
+			return fmt.Errorf("journal open call %s: %w", open[i].ID, err)
+		}
+	}
+	for _, id := range closed {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM open_calls WHERE id = ?", id); err != nil {
+			return fmt.Errorf("journal closed call %s: %w", id, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("journal open calls: %w", err)
+	}
+	return nil
+}
+
+// OpenCalls returns the journal: calls that were in progress and have no record.
+func (s *DB) OpenCalls(ctx context.Context) ([]cdr.Record, error) {
+	rows, err := s.w.QueryContext(ctx, "SELECT data, updated FROM open_calls ORDER BY updated")
+	if err != nil {
+		return nil, fmt.Errorf("read open calls: %w", err)
+	}
+	defer rows.Close()
+	var out []cdr.Record
+	for rows.Next() {
+		var data string
+		var updated int64
+		if err := rows.Scan(&data, &updated); err != nil {
+			return nil, fmt.Errorf("read open calls: %w", err)
+		}
+		var r cdr.Record
+		if err := json.Unmarshal([]byte(data), &r); err != nil {
+			return nil, fmt.Errorf("read open calls: %w", err)
+		}
+		if r.Ended.IsZero() {
+			r.Ended = time.UnixMilli(updated).UTC() // last known alive
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
 }
 
 func (s *DB) put(ctx context.Context, prep func(string) (*sql.Stmt, error), r *cdr.Record) error {
