@@ -94,6 +94,8 @@ type call struct {
 	okEvery  time.Duration
 	okGiveUp time.Time
 
+	recorded <-chan struct{} // closed once the call's record is durable
+
 	callerName, calleeName string
 	via                    string // how the dialled address reached the callee ("alias 202")
 	callerURI, calleeURI   sip.Uri
@@ -793,8 +795,9 @@ func (c *call) finishLocked(outcome string, code int, by string) {
 	if c.s.journal != nil {
 		c.s.journal.Closed(c.id)
 	}
+	c.recorded = closedChan
 	if c.s.recorder != nil {
-		c.s.record(c.recordLocked(outcome, code, by))
+		c.recorded = c.s.record(c.recordLocked(outcome, code, by))
 	}
 	if c.okTimer != nil {
 		c.okTimer.Stop()
@@ -932,17 +935,21 @@ func (s *Server) recordRejected(req *sip.Request, caller, callee *store.Account,
 	s.record(r)
 }
 
-// record writes a call's record without holding up the call's goroutine.
-func (s *Server) record(r cdr.Record) {
+// record writes a call's record without holding up the call's goroutine;
+// the channel is closed once it is durable (or writing it failed).
+func (s *Server) record(r cdr.Record) <-chan struct{} {
+	done := make(chan struct{})
 	s.recording.Add(1)
 	go func() {
 		defer s.recording.Done()
+		defer close(done)
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		if err := s.recorder.Write(ctx, r); err != nil {
 			s.log.Error("writing the call record failed", "call", r.ID, "error", err)
 		}
 	}()
+	return done
 }
 
 // recentlyEnded reports whether a dialog ended within the last 64*T1. BYEs
@@ -991,8 +998,13 @@ func (s *Server) onInDialog(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	c := d.c
 	if req.Method == sip.BYE {
+		// The call's record is durable before its end is confirmed to anyone.
+		durable := c.hangup(d.l, "bye from "+d.l.name)
+		select {
+		case <-durable:
+		case <-time.After(5 * time.Second):
+		}
 		s.respond(tx, req, 200, "OK", nil)
-		c.hangup(d.l, "bye from "+d.l.name)
 		return
 	}
 	c.relay(req, tx, d.l)
@@ -1006,12 +1018,13 @@ func (c *call) other(l *leg) *leg {
 	return c.a
 }
 
-// hangup ends an answered call: the leg that hung up is done; BYE the other.
-func (c *call) hangup(from *leg, why string) {
+// hangup ends an answered call: the leg that hung up is done; BYE the
+// other. The channel it returns is closed once the call's record is durable.
+func (c *call) hangup(from *leg, why string) <-chan struct{} {
 	c.mu.Lock()
 	if c.state == stateEnded {
 		c.mu.Unlock()
-		return
+		return closedChan
 	}
 	other := c.other(from)
 	other.cseq++
@@ -1022,9 +1035,14 @@ func (c *call) hangup(from *leg, why string) {
 		by = cdr.ByCaller
 	}
 	c.finishLocked("answered", 0, by)
+	durable := c.recorded
 	c.mu.Unlock()
-	c.s.fireAndForget(bye)
+	go c.s.fireAndForget(bye)
+	return durable
 }
+
+// closedChan is a channel that is always ready.
+var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
 // relay forwards an in-dialog request to the other leg and its final
 // response back.
