@@ -27,6 +27,7 @@ OVERLOAD_RATE=${OVERLOAD_RATE:-}
 MAX_RATE=${MAX_RATE:-}
 REFERENCE=${REFERENCE:-}
 SOAK_RATE=${SOAK_RATE:-}
+RECORDS=${RECORDS:-true} # false: measure SIP alone, without writing call records
 SOAK_SECONDS=${SOAK_SECONDS:-120}
 KAM_CHILDREN=${KAM_CHILDREN:-4}
 KAM_SHM_MB=${KAM_SHM_MB:-1024}
@@ -83,6 +84,7 @@ start_ringo() {
 security: { failLimit: 100000000 }
 registrar: { maxExpires: 7200 }
 calls: { maxRate: $maxrate }
+records: { enabled: $RECORDS }
 EOF
   taskset -c "$RINGO_CPU" ./ringo serve --data data --config ringo.yaml --sip "$SIP" --http "$HTTP" --log-level warn \
     > ringo.log 2>&1 &

@@ -111,14 +111,16 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	defer records.Close()
 	recWriter := cdr.NewWriter(records, cdr.WriterOptions{})
 	defer recWriter.Close()
-	sipSrv.SetRecorder(recWriter)
 	if n, err := cdr.Recover(ctx, records, recWriter); err != nil {
 		return fmt.Errorf("recover calls open at the last stop: %w", err)
 	} else if n > 0 {
 		log.Warn("recorded calls that were open when Ringo last stopped as interrupted", "calls", n)
 	}
 	journal := cdr.NewJournal(records, log)
-	sipSrv.SetJournal(journal)
+	if cfg.Records.Enabled {
+		sipSrv.SetRecorder(recWriter)
+		sipSrv.SetJournal(journal)
+	}
 	if err := sipSrv.Listen(ctx); err != nil {
 		return err
 	}

@@ -29,6 +29,16 @@ type Config struct {
 	Registrar Registrar `yaml:"registrar"`
 	Calls     Calls     `yaml:"calls"`
 	SMTP      SMTP      `yaml:"smtp"`
+	Records   Records   `yaml:"records"`
+}
+
+// Records are the call records (CDR).
+type Records struct {
+	// Enabled keeps a durable, searchable record of every call.
+	Enabled bool `yaml:"enabled"`
+	// DurableBye answers a BYE only once the call's record is durable, so no
+	// ended call can lose its record in a crash; it costs the BYE a commit.
+	DurableBye bool `yaml:"durableBye"`
 }
 
 // SIP is the SIP endpoint.
@@ -119,6 +129,7 @@ func Default() Config {
 		},
 		Registrar: Registrar{MinExpires: 30, MaxExpires: 3600, DefaultExpires: 3600, MaxContacts: 10},
 		Calls:     Calls{RingTimeout: 60 * time.Second, DrainTimeout: 30 * time.Second},
+		Records:   Records{Enabled: true},
 	}
 }
 

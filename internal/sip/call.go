@@ -998,11 +998,13 @@ func (s *Server) onInDialog(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	c := d.c
 	if req.Method == sip.BYE {
-		// The call's record is durable before its end is confirmed to anyone.
 		durable := c.hangup(d.l, "bye from "+d.l.name)
-		select {
-		case <-durable:
-		case <-time.After(5 * time.Second):
+		if s.cfg.Records.DurableBye {
+			// The call's record is durable before its end is confirmed.
+			select {
+			case <-durable:
+			case <-time.After(5 * time.Second):
+			}
 		}
 		s.respond(tx, req, 200, "OK", nil)
 		return

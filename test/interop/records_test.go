@@ -9,12 +9,12 @@ import (
 
 // TestCallRecordsSurviveKill runs short calls through Ringo, kills it with
 // SIGKILL in the middle of the load and starts it again: every call SIPp saw
-// end has an answered record (a BYE is confirmed only once the record is
-// durable), and the calls that were up at the kill are recorded as
-// interrupted.
+// end has an answered record (with records.durableBye a BYE is confirmed
+// only once the record is durable), and the calls that were up at the kill
+// are recorded as interrupted.
 func TestCallRecordsSurviveKill(t *testing.T) {
 	interop(t, "sipp")
-	r := startRingo(t, defaultConfig)
+	r := startRingo(t, defaultConfig+"records:\n  enabled: true\n  durableBye: true\n")
 	r.provision()
 
 	uasPort := freeUDPPort(t)
