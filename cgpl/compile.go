@@ -75,16 +75,22 @@ type code struct {
 // invoke runs the section with its locals already in place (the arguments
 // in the first slots, the rest null); the caller owns the window and clears
 // it afterwards.
-// invokeWith runs cd in a fresh window of n slots of the task's value
-// stack, its parameters evaluated by args straight into the window.
-func (t *Task) invokeWith(cd *code, n int, args []exprFn, f *frame, pos Pos) Value {
-	base := t.sp
+// window reserves n slots on top of the task's value stack; the caller
+// clears them and resets t.sp to base when done.
+func (t *Task) window(n int) (base int, vs []Value) {
+	base = t.sp
 	top := base + n
 	if top > len(t.stack) {
 		t.growStack(top)
 	}
-	locals := t.stack[base:top:top]
 	t.sp = top
+	return base, t.stack[base:top:top]
+}
+
+// invokeWith runs cd in a fresh window of n slots of the task's value
+// stack, its parameters evaluated by args straight into the window.
+func (t *Task) invokeWith(cd *code, n int, args []exprFn, f *frame, pos Pos) Value {
+	base, locals := t.window(n)
 	for i, a := range args {
 		locals[i] = a(t, f)
 	}
@@ -1122,13 +1128,7 @@ func (c *compiler) call(sc *scope, e Expr, wantValue bool) exprFn {
 	return func(t *Task, f *frame) Value {
 		// The arguments go to a window of the task's stack, cleared after
 		// the call: a built-in must not keep its args slice (see Func).
-		base := t.sp
-		top := base + nargs
-		if top > len(t.stack) {
-			t.growStack(top)
-		}
-		vs := t.stack[base:top:top]
-		t.sp = top
+		base, vs := t.window(nargs)
 		for i, a := range args {
 			vs[i] = a(t, f)
 		}
@@ -1246,13 +1246,7 @@ func callByNameFn(proc bool) func(t *Task, args []Value) (Value, error) {
 		if err != nil {
 			return nil, err
 		}
-		base := t.sp
-		top := base + max(cd.nlocals, len(args)-1)
-		if top > len(t.stack) {
-			t.growStack(top)
-		}
-		locals := t.stack[base:top:top]
-		t.sp = top
+		base, locals := t.window(max(cd.nlocals, len(args)-1))
 		copy(locals, args[1:])
 		r := cd.invoke(t, locals, Pos{})
 		clearValues(locals)

@@ -65,22 +65,7 @@ func (p *jsonPrinter) value(v Value, depth int) {
 	case IP:
 		jsonWriteString(&p.b, ipText(x))
 	case *Array:
-		if depth >= MaxNesting || !p.enter(x) {
-			p.b.WriteString("null")
-			return
-		}
-		p.b.WriteByte('[')
-		for i, e := range x.Elems {
-			if i > 0 {
-				p.b.WriteByte(',')
-			}
-			p.value(e, depth+1)
-			if p.full() {
-				break
-			}
-		}
-		p.b.WriteByte(']')
-		delete(p.stack, x)
+		p.list(x, depth, '[', ']', "null", p.value)
 	case *Dict:
 		if depth >= MaxNesting || !p.enter(x) {
 			p.b.WriteString("null")

@@ -90,6 +90,27 @@ func (p *boundedPrinter) full() bool {
 	return p.over
 }
 
+// list prints an array between open and close, or null for one nested too
+// deeply or containing itself.
+func (p *boundedPrinter) list(x *Array, depth int, open, close byte, null string, value func(Value, int)) {
+	if depth >= MaxNesting || !p.enter(x) {
+		p.b.WriteString(null)
+		return
+	}
+	p.b.WriteByte(open)
+	for i, e := range x.Elems {
+		if i > 0 {
+			p.b.WriteByte(',')
+		}
+		value(e, depth+1)
+		if p.full() {
+			break
+		}
+	}
+	p.b.WriteByte(close)
+	delete(p.stack, x)
+}
+
 func (p *boundedPrinter) enter(c any) bool {
 	if p.stack == nil {
 		p.stack = map[any]bool{}
@@ -124,22 +145,7 @@ func (p *textPrinter) value(v Value, depth int) {
 		p.b.WriteString("#I")
 		p.b.WriteString(ipText(x))
 	case *Array:
-		if depth >= MaxNesting || !p.enter(x) {
-			p.b.WriteString("#null#")
-			return
-		}
-		p.b.WriteByte('(')
-		for i, e := range x.Elems {
-			if i > 0 {
-				p.b.WriteByte(',')
-			}
-			p.value(e, depth+1)
-			if p.full() {
-				break
-			}
-		}
-		p.b.WriteByte(')')
-		delete(p.stack, x)
+		p.list(x, depth, '(', ')', "#null#", p.value)
 	case *Dict:
 		if depth >= MaxNesting || !p.enter(x) {
 			p.b.WriteString("#null#")

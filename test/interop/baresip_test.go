@@ -19,18 +19,7 @@ const (
 // the recordings, and that a hang-up on either side ends both legs.
 func TestBaresipCallThroughRingo(t *testing.T) {
 	interop(t, "baresip")
-	if !fileExists("/usr/lib/baresip/modules/ctrl_tcp.so") || !fileExists("/usr/lib/baresip/modules/sndfile.so") {
-		msg := "baresip modules ctrl_tcp.so/sndfile.so not in /usr/lib/baresip/modules (install baresip-core)"
-		if strings.EqualFold(getenv("RINGO_INTEROP"), "require") {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	wavDir := t.TempDir()
-	callerWAV := filepath.Join(wavDir, "caller-1k.wav")
-	calleeWAV := filepath.Join(wavDir, "callee-600.wav")
-	toneWAV(t, callerWAV, callerTone, toneSec, wavSec)
-	toneWAV(t, calleeWAV, calleeTone, toneSec, wavSec)
+	callerWAV, calleeWAV := baresipReady(t)
 
 	// A stock baresip must be able to register with Ringo's default
 	// challenge (MD5 only: baresip 1.0 / libre 1.1.0 rejects a 401 carrying
@@ -155,4 +144,24 @@ func checkTone(t *testing.T, what, path string, freq, other float64) {
 	if rep.OtherRatio > 0.1 {
 		t.Errorf("%s: %.3f of the energy is at %.0f Hz (the recorder's own tone?), want <= 0.1", what, rep.OtherRatio, other)
 	}
+}
+
+// baresipReady skips (or, with RINGO_INTEROP=require, fails) when baresip's
+// control and recording modules are missing, and writes the two tone WAVs
+// the callers play: the caller's 1 kHz and the callee's 600 Hz.
+func baresipReady(t *testing.T) (callerWAV, calleeWAV string) {
+	t.Helper()
+	if !fileExists("/usr/lib/baresip/modules/ctrl_tcp.so") || !fileExists("/usr/lib/baresip/modules/sndfile.so") {
+		msg := "baresip modules ctrl_tcp.so/sndfile.so not in /usr/lib/baresip/modules (install baresip-core)"
+		if strings.EqualFold(getenv("RINGO_INTEROP"), "require") {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	wavDir := t.TempDir()
+	callerWAV = filepath.Join(wavDir, "caller-1k.wav")
+	calleeWAV = filepath.Join(wavDir, "callee-600.wav")
+	toneWAV(t, callerWAV, callerTone, toneSec, wavSec)
+	toneWAV(t, calleeWAV, calleeTone, toneSec, wavSec)
+	return callerWAV, calleeWAV
 }

@@ -22,18 +22,7 @@ import (
 // sends itself.
 func TestLinphoneGRUU(t *testing.T) {
 	interop(t, "linphonec", "baresip")
-	if !fileExists("/usr/lib/baresip/modules/ctrl_tcp.so") || !fileExists("/usr/lib/baresip/modules/sndfile.so") {
-		msg := "baresip modules ctrl_tcp.so/sndfile.so not in /usr/lib/baresip/modules (install baresip-core)"
-		if strings.EqualFold(getenv("RINGO_INTEROP"), "require") {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	wavDir := t.TempDir()
-	callerWAV := filepath.Join(wavDir, "caller-1k.wav")
-	calleeWAV := filepath.Join(wavDir, "callee-600.wav")
-	toneWAV(t, callerWAV, callerTone, toneSec, wavSec)
-	toneWAV(t, calleeWAV, calleeTone, toneSec, wavSec)
+	callerWAV, calleeWAV := baresipReady(t)
 
 	t.Run("baresip-hangs-up", func(t *testing.T) { linphoneCall(t, callerWAV, calleeWAV, true) })
 	t.Run("linphone-hangs-up", func(t *testing.T) { linphoneCall(t, callerWAV, calleeWAV, false) })
