@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ringo-pbx/ringo/internal/cdr"
+	"github.com/ringo-pbx/ringo/internal/cdr/cdrgen"
 )
 
 // The benchmark database is generated once per process:
@@ -25,70 +26,6 @@ var bench struct {
 	rate float64
 	size int64
 	err  error
-}
-
-var (
-	firstRu = []string{"Иван", "Пётр", "Сергей", "Анна", "Мария", "Ольга", "Дмитрий", "Елена", "Алексей", "Наталья"}
-	lastRu  = []string{"Иванов", "Петров", "Сидоров", "Смирнов", "Кузнецов", "Попов", "Соколов", "Лебедев", "Козлов", "Новиков",
-		"Морозов", "Волков", "Алексеев", "Лебедева", "Семенов", "Егоров", "Павлов", "Степанов", "Николаев", "Орлов"}
-	firstEn = []string{"John", "Mary", "James", "Linda", "Robert", "Susan", "David", "Karen", "Paul", "Emma"}
-	lastEn  = []string{"Smith", "Johnson", "Williams", "Brown", "Jones", "Miller", "Davis", "Wilson", "Taylor", "Clark",
-		"Lewis", "Walker", "Hall", "Young", "King", "Wright", "Scott", "Green", "Baker", "Adams"}
-	outcomeMix = []cdr.Outcome{cdr.Answered, cdr.Answered, cdr.Answered, cdr.Answered, cdr.Answered, cdr.Answered,
-		cdr.NoAnswer, cdr.NoAnswer, cdr.Busy, cdr.Cancelled, cdr.Failed, cdr.Voicemail, cdr.Diverted}
-)
-
-// benchEnd is the newest record's end; records spread over the year before.
-var benchEnd = time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)
-
-func genRecord(rng *rand.Rand, i, n int) cdr.Record {
-	end := benchEnd.Add(-time.Duration(n-i) * (365 * 24 * time.Hour / time.Duration(n)))
-	var ext cdr.Party
-	if rng.IntN(2) == 0 {
-		ext = cdr.Party{Number: fmt.Sprintf("+79%09d", rng.IntN(1e9)), Name: firstRu[rng.IntN(len(firstRu))] + " " + lastRu[rng.IntN(len(lastRu))]}
-	} else {
-		ext = cdr.Party{Number: fmt.Sprintf("+44%010d", rng.IntN(1e10)), Name: firstEn[rng.IntN(len(firstEn))] + " " + lastEn[rng.IntN(len(lastEn))]}
-	}
-	ext.Address = "sip:" + ext.Number[1:] + "@trunk.example.net"
-	acc := 100 + rng.IntN(200)
-	local := cdr.Party{Account: "u" + strconv.Itoa(acc), Number: strconv.Itoa(acc), Name: lastEn[acc%len(lastEn)] + " " + strconv.Itoa(acc),
-		Address: fmt.Sprintf("sip:u%d@example.com", acc)}
-	r := cdr.Record{ID: fmt.Sprintf("c%08d", i), CallID: fmt.Sprintf("%016x@ringo", rng.Uint64()), Domain: "example.com", Ended: end}
-	switch rng.IntN(10) {
-	case 0, 1, 2, 3, 4, 5:
-		r.Direction, r.Caller, r.Callee = cdr.Inbound, ext, local
-	case 6, 7, 8:
-		r.Direction, r.Caller, r.Callee = cdr.Outbound, local, ext
-	default:
-		other := 100 + rng.IntN(200)
-		r.Direction, r.Caller = cdr.Internal, local
-		r.Callee = cdr.Party{Account: "u" + strconv.Itoa(other), Number: strconv.Itoa(other), Name: lastEn[other%len(lastEn)]}
-	}
-	r.Dialled = r.Callee.Number
-	r.Route = cdr.Route{Kind: "account", Target: r.Callee.Account}
-	r.Outcome = outcomeMix[rng.IntN(len(outcomeMix))]
-	ring := time.Duration(2+rng.IntN(25)) * time.Second
-	r.Created = end.Add(-ring)
-	if r.Outcome == cdr.Answered {
-		talk := time.Duration(5+rng.IntN(600)) * time.Second
-		r.Created = end.Add(-ring - talk)
-		r.Answered = end.Add(-talk)
-		r.Bridged = r.Answered
-		if rng.IntN(3) == 0 {
-			r.Recordings = []cdr.Recording{{File: r.ID + ".wav", Started: r.Answered}}
-		}
-		r.Hangup = cdr.Hangup{Cause: "NORMAL_CLEARING", By: cdr.ByCaller}
-	} else {
-		r.Hangup = cdr.Hangup{Cause: "NO_ANSWER", SIPCode: 480, By: cdr.BySystem}
-	}
-	if rng.IntN(4) == 0 {
-		r.Variables = map[string]string{"crm": strconv.Itoa(rng.IntN(100000)), "lang": []string{"ru", "en"}[rng.IntN(2)]}
-	}
-	if rng.IntN(20) == 0 {
-		r.Tags = []string{[]string{"vip", "test", "complaint", "sales"}[rng.IntN(4)]}
-	}
-	r.FillDurations()
-	return r
 }
 
 func benchDB(b *testing.B) *DB {
@@ -113,7 +50,7 @@ func benchDB(b *testing.B) *DB {
 		start := time.Now()
 		recs := make([]cdr.Record, 0, batch)
 		for i := 0; i < bench.n; i++ {
-			recs = append(recs, genRecord(rng, i, bench.n))
+			recs = append(recs, cdrgen.Record(rng, i, bench.n))
 			if len(recs) == batch || i == bench.n-1 {
 				if bench.err = bench.db.PutBatch(ctx, recs); bench.err != nil {
 					return
@@ -225,7 +162,7 @@ func BenchmarkWriter(b *testing.B) {
 			i := next
 			next++
 			mu.Unlock()
-			r := genRecord(rng, i, 1_000_000)
+			r := cdrgen.Record(rng, i, 1_000_000)
 			r.ID = fmt.Sprintf("w%09d", i)
 			if err := w.Write(context.Background(), r); err != nil {
 				b.Error(err)
