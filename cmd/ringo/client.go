@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -23,6 +24,7 @@ import (
 var (
 	serverURL string
 	tokenFlag string
+	userFlag  string
 	jsonOut   bool
 )
 
@@ -30,14 +32,18 @@ func addClientFlags(root *cobra.Command) {
 	pf := root.PersistentFlags()
 	pf.StringVar(&serverURL, "server", "", "API URL (default $RINGO_SERVER or http://127.0.0.1:8080)")
 	pf.StringVar(&tokenFlag, "token", "", "admin token (default $RINGO_TOKEN or the one in DATA/admin.token)")
+	pf.StringVar(&userFlag, "user", "", "act as the domain administrator NAME@DOMAIN instead of with the token; the password is read from $RINGO_PASSWORD")
 	pf.BoolVar(&jsonOut, "json", false, "print JSON")
 }
 
 // client talks to a running server's admin API.
 type client struct {
-	base  string
-	token string
-	http  *http.Client
+	base string
+	// Either token (the server administrator) or user and password (a
+	// domain administrator, sent as HTTP Basic).
+	token          string
+	user, password string
+	http           *http.Client
 }
 
 func newClient() (*client, error) {
@@ -47,6 +53,23 @@ func newClient() (*client, error) {
 	}
 	if base == "" {
 		base = "http://127.0.0.1:8080"
+	}
+	base = strings.TrimRight(base, "/")
+	if userFlag != "" {
+		if tokenFlag != "" {
+			return nil, errors.New("give --token or --user, not both")
+		}
+		if _, _, err := splitAddr(userFlag); err != nil {
+			return nil, fmt.Errorf("--user: %w", err)
+		}
+		// The password comes from the environment only: a flag would show
+		// in the process list and the shell history, and there is no prompt
+		// so that scripts never hang.
+		pw := os.Getenv("RINGO_PASSWORD")
+		if pw == "" {
+			return nil, fmt.Errorf("--user %s: set the password in RINGO_PASSWORD", userFlag)
+		}
+		return &client{base: base, user: userFlag, password: pw, http: &http.Client{Timeout: 30 * time.Second}}, nil
 	}
 	tok := tokenFlag
 	if tok == "" {
@@ -59,7 +82,55 @@ func newClient() (*client, error) {
 		}
 		tok = strings.TrimSpace(string(b))
 	}
-	return &client{base: strings.TrimRight(base, "/"), token: tok, http: &http.Client{Timeout: 30 * time.Second}}, nil
+	return &client{base: base, token: tok, http: &http.Client{Timeout: 30 * time.Second}}, nil
+}
+
+// authorize adds the client's credentials to req.
+func (c *client) authorize(req *http.Request) {
+	if c.user != "" {
+		req.SetBasicAuth(c.user, c.password)
+		return
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+}
+
+// answerError turns an error answer into an error naming the request.
+func answerError(method, path string, res *http.Response, data []byte) error {
+	var e struct {
+		Error string `json:"error"`
+	}
+	if json.Unmarshal(data, &e) == nil && e.Error != "" {
+		return fmt.Errorf("%s %s: %s: %s", method, path, res.Status, e.Error)
+	}
+	return fmt.Errorf("%s %s: %s", method, path, res.Status)
+}
+
+// stream sends a GET and copies a successful answer's body to w as it
+// arrives, however long that takes: only the wait for the answer's headers
+// is bounded, not the transfer.
+func (c *client) stream(ctx context.Context, path string, w io.Writer) error {
+	req, err := http.NewRequestWithContext(ctx, "GET", c.base+path, nil)
+	if err != nil {
+		return err
+	}
+	c.authorize(req)
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.ResponseHeaderTimeout = 30 * time.Second
+	hc := &http.Client{Transport: tr}
+	defer hc.CloseIdleConnections()
+	res, err := hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("GET %s: %w (is `ringo serve` running?)", path, err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode >= 300 {
+		data, _ := io.ReadAll(io.LimitReader(res.Body, 1<<20))
+		return answerError("GET", path, res, data)
+	}
+	if _, err := io.Copy(w, res.Body); err != nil {
+		return fmt.Errorf("GET %s: %w", path, err)
+	}
+	return nil
 }
 
 // do sends a request and decodes a JSON answer into out (if not nil).
@@ -76,7 +147,7 @@ func (c *client) do(method, path string, in, out any) error {
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Authorization", "Bearer "+c.token)
+	c.authorize(req)
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
@@ -90,13 +161,7 @@ func (c *client) do(method, path string, in, out any) error {
 		return err
 	}
 	if res.StatusCode >= 300 {
-		var e struct {
-			Error string `json:"error"`
-		}
-		if json.Unmarshal(data, &e) == nil && e.Error != "" {
-			return fmt.Errorf("%s %s: %s: %s", method, path, res.Status, e.Error)
-		}
-		return fmt.Errorf("%s %s: %s", method, path, res.Status)
+		return answerError(method, path, res, data)
 	}
 	if out != nil && len(data) > 0 {
 		if raw, ok := out.(*json.RawMessage); ok {

@@ -1,10 +1,11 @@
-// Package api is Ringo's HTTP admin API (/api/v1, bearer-token auth),
-// health check and Prometheus metrics.
+// Package api is Ringo's HTTP admin API (/api/v1), health check and
+// Prometheus metrics. The server administrator authenticates with the bearer
+// token; a domain administrator (an account with the domainAdmin right) with
+// HTTP Basic name@domain:password, and sees and changes only that domain.
 package api
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -38,6 +39,9 @@ type Server struct {
 	log    *slog.Logger
 	gather prometheus.Gatherer
 	cdr    cdr.Store
+	// exportPage is the number of records an export reads from the store at
+	// a time: it bounds the memory an export holds.
+	exportPage int
 }
 
 // WithRecords serves call-record search from st.
@@ -48,64 +52,56 @@ func (s *Server) WithRecords(st cdr.Store) *Server {
 
 // New builds the API handler.
 func New(token string, dir *directory.Directory, loc *sip.Location, sipSrv *sip.Server, log *slog.Logger, g prometheus.Gatherer) *Server {
-	return &Server{token: token, dir: dir, loc: loc, sip: sipSrv, log: log, gather: g}
+	return &Server{token: token, dir: dir, loc: loc, sip: sipSrv, log: log, gather: g, exportPage: cdr.MaxLimit}
 }
 
 // Handler returns the HTTP handler.
 func (s *Server) Handler() http.Handler {
 	api := http.NewServeMux()
-	api.HandleFunc("GET /api/v1/domains", s.listDomains)
-	api.HandleFunc("POST /api/v1/domains", s.postDomain)
-	api.HandleFunc("GET /api/v1/domains/{domain}", s.getDomain)
-	api.HandleFunc("PUT /api/v1/domains/{domain}", s.putDomain)
-	api.HandleFunc("DELETE /api/v1/domains/{domain}", s.deleteDomain)
-	api.HandleFunc("GET /api/v1/domains/{domain}/accounts", s.listAccounts)
-	api.HandleFunc("POST /api/v1/domains/{domain}/accounts", s.putAccount)
-	api.HandleFunc("GET /api/v1/domains/{domain}/accounts/{name}", s.getAccount)
-	api.HandleFunc("PUT /api/v1/domains/{domain}/accounts/{name}", s.putAccount)
-	api.HandleFunc("DELETE /api/v1/domains/{domain}/accounts/{name}", s.deleteAccount)
-	api.HandleFunc("GET /api/v1/domains/{domain}/aliases", s.listAliases)
-	api.HandleFunc("POST /api/v1/domains/{domain}/aliases", s.postAlias)
-	api.HandleFunc("DELETE /api/v1/domains/{domain}/aliases/{alias}", s.deleteAlias)
-	api.HandleFunc("GET /api/v1/domains/{domain}/forwarders", s.listForwarders)
-	api.HandleFunc("PUT /api/v1/domains/{domain}/forwarders/{name}", s.putForwarder)
-	api.HandleFunc("DELETE /api/v1/domains/{domain}/forwarders/{name}", s.deleteForwarder)
-	api.HandleFunc("POST /api/v1/apply", s.apply)
-	api.HandleFunc("GET /api/v1/registrations", s.registrations)
-	api.HandleFunc("GET /api/v1/calls", s.calls)
-	api.HandleFunc("GET /api/v1/security/blocked", s.blocked)
-	api.HandleFunc("GET /api/v1/cdr/search", s.cdrSearch)
-	api.HandleFunc("POST /api/v1/cdr/search", s.cdrSearch)
-	api.HandleFunc("GET /api/v1/cdr/{id}", s.cdrGet)
+	// Every route says what a domain administrator may do with it, so that
+	// a new endpoint cannot be opened to them by omission.
+	route := func(pattern string, sc scope, h http.HandlerFunc) { api.Handle(pattern, allow(sc, h)) }
+	route("GET /api/v1/domains", confined, s.listDomains)
+	route("POST /api/v1/domains", serverOnly, s.postDomain)
+	route("GET /api/v1/domains/{domain}", ownDomain, s.getDomain)
+	route("PUT /api/v1/domains/{domain}", serverOnly, s.putDomain)
+	route("DELETE /api/v1/domains/{domain}", serverOnly, s.deleteDomain)
+	route("GET /api/v1/domains/{domain}/accounts", ownDomain, s.listAccounts)
+	route("POST /api/v1/domains/{domain}/accounts", ownDomain, s.putAccount)
+	route("GET /api/v1/domains/{domain}/accounts/{name}", ownDomain, s.getAccount)
+	route("PUT /api/v1/domains/{domain}/accounts/{name}", ownDomain, s.putAccount)
+	route("DELETE /api/v1/domains/{domain}/accounts/{name}", ownDomain, s.deleteAccount)
+	route("GET /api/v1/domains/{domain}/aliases", ownDomain, s.listAliases)
+	route("POST /api/v1/domains/{domain}/aliases", ownDomain, s.postAlias)
+	route("DELETE /api/v1/domains/{domain}/aliases/{alias}", ownDomain, s.deleteAlias)
+	route("GET /api/v1/domains/{domain}/forwarders", ownDomain, s.listForwarders)
+	route("PUT /api/v1/domains/{domain}/forwarders/{name}", ownDomain, s.putForwarder)
+	route("DELETE /api/v1/domains/{domain}/forwarders/{name}", ownDomain, s.deleteForwarder)
+	route("POST /api/v1/apply", serverOnly, s.apply)
+	route("GET /api/v1/registrations", confined, s.registrations)
+	route("GET /api/v1/calls", serverOnly, s.calls)
+	route("GET /api/v1/security/blocked", serverOnly, s.blocked)
+	route("GET /api/v1/cdr/search", confined, s.cdrSearch)
+	route("POST /api/v1/cdr/search", confined, s.cdrSearch)
+	route("GET /api/v1/cdr/export", confined, s.cdrExport)
+	route("POST /api/v1/cdr/export", confined, s.cdrExport)
+	route("GET /api/v1/cdr/{id}", confined, s.cdrGet)
 	api.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path)
 	})
 
 	mux := http.NewServeMux()
 	mux.Handle("/api/", s.auth(api))
-	// Profiles, for performance work on a live server; behind the token like the API.
-	mux.Handle("/debug/pprof/", s.auth(http.HandlerFunc(pprof.Index)))
-	mux.Handle("/debug/pprof/profile", s.auth(http.HandlerFunc(pprof.Profile)))
-	mux.Handle("/debug/pprof/trace", s.auth(http.HandlerFunc(pprof.Trace)))
+	// Profiles, for performance work on a live server: for the server
+	// administrator only, as they show the whole process.
+	mux.Handle("/debug/pprof/", s.auth(allow(serverOnly, pprof.Index)))
+	mux.Handle("/debug/pprof/profile", s.auth(allow(serverOnly, pprof.Profile)))
+	mux.Handle("/debug/pprof/trace", s.auth(allow(serverOnly, pprof.Trace)))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "activeCalls": s.sip.ActiveCalls(), "registrations": s.loc.Count()})
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.gather, promhttp.HandlerOpts{}))
 	return mux
-}
-
-func (s *Server) auth(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := r.Header.Get("Authorization")
-		tok, ok := strings.CutPrefix(h, "Bearer ")
-		// An empty configured token admits nobody (not "Bearer " with nothing).
-		if !ok || s.token == "" || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(tok)), []byte(s.token)) != 1 {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="ringo"`)
-			writeError(w, http.StatusUnauthorized, "missing or wrong bearer token")
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
@@ -123,7 +119,7 @@ func writeError(w http.ResponseWriter, code int, msg string) {
 // fail maps an error to its HTTP status.
 func fail(w http.ResponseWriter, err error) {
 	switch {
-	case errors.Is(err, directory.ErrInvalid), errors.Is(err, errBadRequest):
+	case errors.Is(err, directory.ErrInvalid), errors.Is(err, errBadRequest), errors.Is(err, cdr.ErrQuery):
 		writeError(w, http.StatusBadRequest, err.Error())
 	case errors.Is(err, store.ErrNotFound):
 		writeError(w, http.StatusNotFound, err.Error())
@@ -150,7 +146,11 @@ func decode(r *http.Request, v any) error {
 }
 
 func (s *Server) listDomains(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, s.dir.Domains())
+	doms := s.dir.Domains()
+	if p := who(r); !p.server {
+		doms = slices.DeleteFunc(doms, func(d store.Domain) bool { return d.Name != p.domain })
+	}
+	writeJSON(w, http.StatusOK, doms)
 }
 
 func (s *Server) getDomain(w http.ResponseWriter, r *http.Request) {
@@ -245,6 +245,13 @@ func (s *Server) putAccount(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		spec.Name = n
+	}
+	if p := who(r); !p.server && spec.DomainAdmin != nil {
+		cur, _ := s.dir.Account(r.PathValue("domain"), spec.Name)
+		if *spec.DomainAdmin != cur.Prefs.DomainAdmin {
+			writeError(w, http.StatusForbidden, "only the server administrator grants or withdraws domain administration")
+			return
+		}
 	}
 	changed, err := s.dir.PutAccount(r.Context(), r.PathValue("domain"), spec)
 	if err != nil {
@@ -380,6 +387,13 @@ func (s *Server) registrations(w http.ResponseWriter, r *http.Request) {
 	now := time.Now()
 	out := []bindingView{}
 	dom := strings.ToLower(r.URL.Query().Get("domain"))
+	if p := who(r); !p.server {
+		if dom != "" && dom != p.domain {
+			forbid(w, p)
+			return
+		}
+		dom = p.domain
+	}
 	for _, b := range s.loc.All() {
 		if dom != "" && !strings.HasSuffix(b.AOR, "@"+dom) {
 			continue
@@ -397,21 +411,51 @@ func (s *Server) blocked(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, s.sip.Blocked())
 }
 
-// cdrSearchRequest is a call-record search: a compact query (the CLI's
+// cdrFilterRequest says which call records: a compact query (the CLI's
 // form, e.g. "ivanov 1234 outcome:noanswer from:2026-11-01") or a filter
-// tree, a page size and the cursor of the previous page.
-type cdrSearchRequest struct {
+// tree, and optionally a domain.
+type cdrFilterRequest struct {
 	Query  string      `json:"query,omitempty"`
 	Filter *cdr.Filter `json:"filter,omitempty"`
 	Domain string      `json:"domain,omitempty"`
-	Limit  int         `json:"limit,omitempty"`
-	Cursor string      `json:"cursor,omitempty"`
-	Facets bool        `json:"facets,omitempty"`
+}
+
+// cdrSearchRequest is a call-record search: which records, a page size and
+// the cursor of the previous page.
+type cdrSearchRequest struct {
+	cdrFilterRequest
+	Limit  int    `json:"limit,omitempty"`
+	Cursor string `json:"cursor,omitempty"`
+	Facets bool   `json:"facets,omitempty"`
 }
 
 type cdrSearchResponse struct {
 	cdr.Page
 	Facets *cdr.Facets `json:"facets,omitempty"`
+}
+
+// query checks the request and turns it into a store query, confined to the
+// domain of a domain administrator.
+func (req cdrFilterRequest) query(p principal) (cdr.Query, error) {
+	f := req.Filter
+	if req.Query != "" {
+		if f != nil {
+			return cdr.Query{}, fmt.Errorf("%w: give either query or filter, not both", errBadRequest)
+		}
+		parsed, err := cdr.ParseQuery(req.Query)
+		if err != nil {
+			return cdr.Query{}, err
+		}
+		f = parsed
+	}
+	if f != nil {
+		if err := f.Validate(); err != nil {
+			return cdr.Query{}, err
+		}
+	}
+	q := cdr.Query{Filter: f, Domain: req.Domain}
+	p.confine(&q)
+	return q, nil
 }
 
 func (s *Server) cdrSearch(w http.ResponseWriter, r *http.Request) {
@@ -438,36 +482,22 @@ func (s *Server) cdrSearch(w http.ResponseWriter, r *http.Request) {
 			req.Limit = n
 		}
 	}
-	f := req.Filter
-	if req.Query != "" {
-		if f != nil {
-			writeError(w, http.StatusBadRequest, "give either query or filter, not both")
-			return
-		}
-		parsed, err := cdr.ParseQuery(req.Query)
-		if err != nil {
-			writeError(w, http.StatusBadRequest, err.Error())
-			return
-		}
-		f = parsed
+	p := who(r)
+	q, err := req.query(p)
+	if err != nil {
+		fail(w, err)
+		return
 	}
-	if f != nil {
-		if err := f.Validate(); err != nil {
-			writeError(w, http.StatusBadRequest, err.Error())
-			return
-		}
-	}
-	q := cdr.Query{Filter: f, Domain: req.Domain, Limit: min(req.Limit, cdr.MaxLimit), Cursor: req.Cursor}
+	q.Limit, q.Cursor = min(req.Limit, cdr.MaxLimit), req.Cursor
 	page, err := s.cdr.Search(r.Context(), q)
 	if err != nil {
-		if errors.Is(err, cdr.ErrQuery) {
-			writeError(w, http.StatusBadRequest, err.Error())
-			return
-		}
 		fail(w, err)
 		return
 	}
 	out := cdrSearchResponse{Page: page}
+	// The query is confined already; this keeps a domain administrator's
+	// answer confined even if an engine did not.
+	out.Records = slices.DeleteFunc(out.Records, func(rec cdr.Record) bool { return !p.sees(rec) })
 	if out.Records == nil {
 		out.Records = []cdr.Record{}
 	}
@@ -487,7 +517,14 @@ func (s *Server) cdrGet(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, "call records are not kept by this server")
 		return
 	}
-	rec, err := s.cdr.Get(r.Context(), r.PathValue("id"))
+	id := r.PathValue("id")
+	rec, err := s.cdr.Get(r.Context(), id)
+	// A record of another domain is answered exactly like a missing one, so
+	// that a domain administrator cannot probe for other domains' calls.
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !who(r).sees(rec)) {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("call record %s: %v", id, store.ErrNotFound))
+		return
+	}
 	if err != nil {
 		fail(w, err)
 		return

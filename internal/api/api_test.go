@@ -34,6 +34,8 @@ type env struct {
 	db  *sqlite.DB
 	// records is the call-record store behind /api/v1/cdr.
 	records *cdrsqlite.DB
+	api     *api.Server
+	loc     *sip.Location
 }
 
 func newEnvToken(t testing.TB, tok string) *env {
@@ -62,8 +64,8 @@ func newEnvToken(t testing.TB, tok string) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { records.Close() })
-	h := api.New(tok, dir, loc, srv, log, prometheus.NewRegistry()).WithRecords(records).Handler()
-	return &env{t: t, h: h, dir: dir, db: db, records: records}
+	a := api.New(tok, dir, loc, srv, log, prometheus.NewRegistry()).WithRecords(records)
+	return &env{t: t, h: a.Handler(), dir: dir, db: db, records: records, api: a, loc: loc}
 }
 
 func newEnv(t testing.TB) *env { return newEnvToken(t, token) }

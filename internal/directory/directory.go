@@ -6,6 +6,7 @@ package directory
 
 import (
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -471,4 +472,20 @@ func HA1(a *store.Account, alg string) string {
 		return a.HA1SHA256
 	}
 	return a.HA1MD5
+}
+
+// CheckPassword reports whether password is the account's, by recomputing
+// its digest HA1 (MD5, and SHA-256 when the account has one) and comparing
+// in constant time. An account without a password matches nothing.
+func CheckPassword(a *store.Account, password string) bool {
+	ok := 0
+	if a.HA1MD5 != "" {
+		got := digest.HA1(digest.MD5, a.Name, a.Domain, password)
+		ok |= subtle.ConstantTimeCompare([]byte(got), []byte(strings.ToLower(a.HA1MD5)))
+	}
+	if a.HA1SHA256 != "" {
+		got := digest.HA1(digest.SHA256, a.Name, a.Domain, password)
+		ok |= subtle.ConstantTimeCompare([]byte(got), []byte(strings.ToLower(a.HA1SHA256)))
+	}
+	return ok == 1
 }

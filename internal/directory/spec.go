@@ -30,6 +30,9 @@ type AccountSpec struct {
 	WorkingHours map[string]string `json:"workingHours,omitempty" yaml:"workingHours,omitempty"`
 	Rules        *[]store.Rule     `json:"rules,omitempty" yaml:"rules,omitempty"`
 	Settings     map[string]any    `json:"settings,omitempty" yaml:"settings,omitempty"`
+	// DomainAdmin grants (true) or withdraws (false) the right to manage the
+	// account's domain through the admin API.
+	DomainAdmin *bool `json:"domainAdmin,omitempty" yaml:"domainAdmin,omitempty"`
 }
 
 var (
@@ -217,6 +220,9 @@ func (spec AccountSpec) build(domainName string, old *store.Account) (store.Acco
 	}
 	if spec.Settings != nil {
 		a.Prefs.Settings = spec.Settings
+	}
+	if spec.DomainAdmin != nil {
+		a.Prefs.DomainAdmin = *spec.DomainAdmin
 	}
 	return a, nil
 }

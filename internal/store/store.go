@@ -50,6 +50,12 @@ type Prefs struct {
 	WorkingHours map[string]string `json:"workingHours,omitempty"`
 	Rules        []Rule            `json:"rules,omitempty"`
 	Settings     map[string]any    `json:"settings,omitempty"`
+	// DomainAdmin lets the account manage its own domain through the admin
+	// API. It is a typed field rather than a key of Settings because
+	// Settings are free-form data for programs running as the account, which
+	// must not be able to grant a right; being part of Prefs it needs no
+	// schema change in any engine.
+	DomainAdmin bool `json:"domainAdmin,omitempty"`
 }
 
 // Rule is one real-time rule: divert the signal when a condition holds.
