@@ -245,8 +245,20 @@ func byInstance(bs []store.Binding, instance string) []store.Binding {
 	return out
 }
 
+// newCallID returns a call id that sorts by creation time: the time in
+// milliseconds (8 base-36 digits until 2059), a sequence number and a random
+// tail, so that ids stay unique across restarts and a store's index of ids
+// grows at one end rather than everywhere.
+func (s *Server) newCallID(now time.Time) string {
+	ms := strconv.FormatInt(now.UnixMilli(), 36)
+	if len(ms) < 8 {
+		ms = strings.Repeat("0", 8-len(ms)) + ms
+	}
+	return ms + strconv.FormatUint(s.callSeq.Add(1)%1296, 36) + "-" + sip.GenerateTagN(4)
+}
+
 func (s *Server) newCall(req *sip.Request, tx sip.ServerTransaction, caller, callee *store.Account) *call {
-	id := strconv.FormatUint(s.callSeq.Add(1), 36) + "-" + sip.GenerateTagN(6)
+	id := s.newCallID(time.Now())
 	s.active.Add(1)
 	c := &call{
 		s: s, id: id, ainv: req, atx: tx,
@@ -914,7 +926,7 @@ func (s *Server) recordRejected(req *sip.Request, caller, callee *store.Account,
 	}
 	now := time.Now()
 	r := cdr.Record{
-		ID:        strconv.FormatUint(s.callSeq.Add(1), 36) + "-" + sip.GenerateTagN(6),
+		ID:        s.newCallID(now),
 		CallID:    req.CallID().Value(),
 		Domain:    caller.Domain,
 		Direction: cdr.Internal,

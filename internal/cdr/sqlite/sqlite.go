@@ -7,22 +7,41 @@
 // rather than per call. One connection writes; a small pool reads, which WAL
 // lets run beside the writer.
 //
-// Schema: a records table (indexed columns for the structured filters, the
-// whole record with its legs as a JSON document), side tables for variables
-// and tags (exact var:name=value and tag: filters), and two FTS5 tables keyed
-// by the record's rowid:
+// # Time-ordered keys
 //
-//   - cdr_text, tokenizer unicode61 with diacritics removed: names,
-//     accounts, addresses, numbers, route, variables, tags and the hangup
-//     cause; words match by prefix and case-fold in Latin and Cyrillic
-//     (ё is folded to е on both sides).
-//   - cdr_digits, tokenizer trigram: the digits-only forms of the caller's,
-//     callee's, dialled and legs' numbers, space-separated. A fragment of
-//     three or more digits is a phrase of its trigrams, so "1234" finds
-//     "+79161234567" through the index, anywhere in the number, never by a
-//     scan. Word tokenizers cannot do this (a number is one token), and a
-//     suffix table would miss infix fragments such as "7916" in the middle
-//     of a dialled string.
+// Every table is keyed by the record's seq, which is its end time in
+// milliseconds shifted left by seqBits, plus a counter for calls that end in
+// the same millisecond. Rowid order is therefore time order, which is the
+// order every search returns: the newest page of any query is read from the
+// end of an index and the search stops when the page is full, whatever the
+// number of matches; a time range is a rowid range, which both the B-trees
+// and FTS5 seek to directly; and inserts append to the right edge of every
+// B-tree, so that ingest does not slow down as the table grows. Records that
+// end at the same millisecond sort by arrival.
+//
+// # Schema
+//
+//   - rec: the columns the structured filters test (domain, direction,
+//     outcome, duration, has recording), narrow so that a filter scanning or
+//     counting many records touches few pages; id is unique (Get, and a
+//     duplicate is a conflict).
+//   - rec_doc: the whole record with its legs as JSON, read only for the
+//     records of the page being returned.
+//   - rec_acc, rec_var, rec_tag: (key, seq) B-trees for the account, var:
+//     and tag: filters, walked newest first.
+//   - rec_text, FTS5 with tokenizer unicode61 and diacritics removed: names,
+//     accounts, the parts of addresses not already covered by a number or an
+//     account, the route, variables and tags. Words match by prefix and
+//     case-fold in Latin and Cyrillic (ё is folded to е on both sides).
+//     Numbers are left to rec_digits: a query made of digits is a digit
+//     fragment, never a word, so indexing them twice would only cost.
+//   - rec_digits, FTS5 with tokenizer trigram: the digits-only forms of the
+//     caller's, callee's, dialled and legs' numbers, space-separated. A
+//     fragment of three or more digits is a phrase of its trigrams, so
+//     "1234" finds "+79161234567" through the index, anywhere in the number,
+//     never by a scan. Word tokenizers cannot do this (a number is one
+//     token), and a suffix table would miss infix fragments such as "7916"
+//     in the middle of a dialled string.
 //
 // Why FTS5 trigram rather than a side table of digit trigrams (rows of
 // (trigram, record) in a WITHOUT ROWID B-tree, a fragment answered by
@@ -37,15 +56,16 @@
 // contentless (an empty content option) with contentless_delete=1, so the
 // text is not stored twice and retention can still delete rows.
 //
-// A search has two plans, chosen per query. When some required full-text
-// term is rare (fewer than sparseLimit matches, found by a bounded count),
-// its matches drive the query: look them up, filter, sort by time. Otherwise
-// the query walks the (ended, id) index newest first, testing each row
-// against the terms' match lists, and stops at the end of the page. Either
-// way only the page's keys are sorted and its documents read afterwards. On
-// 200,000 records this took a common name from 34 ms to 6-9 ms while a rare
-// fragment stays at 1-3 ms. The measured figures are in docs/benchmarks.md,
-// "Call records search".
+// # Plans
+//
+// A search is driven by one index, chosen in this order: the full-text
+// terms (when there are words and digit fragments, the rarer of the two,
+// found by a bounded count), a var:, a tag:, an account:, else the records
+// themselves. The driver is walked newest first within the time range and
+// every other condition is tested on the rows it yields, so a page costs in
+// proportion to how far back its results lie, not to how many records match.
+// Facets count every match through the same driver. The measured figures are
+// in docs/benchmarks.md, "Call records search".
 package sqlite
 
 import (
@@ -55,8 +75,10 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ringo-pbx/ringo/internal/cdr"
@@ -67,7 +89,9 @@ import (
 )
 
 // migrations are applied in order; PRAGMA user_version records how many ran.
-// Never edit a released migration: append a new one.
+// Never edit a released migration: append a new one. The first schema (the
+// records, vars, tags, cdr_text and cdr_digits tables) is moved into the
+// time-keyed tables of the third by moveLegacy.
 var migrations = []string{
 	`CREATE TABLE records (
 		seq        INTEGER PRIMARY KEY,
@@ -109,7 +133,48 @@ var migrations = []string{
 		data    TEXT NOT NULL,
 		updated INTEGER NOT NULL
 	);`,
+	`CREATE TABLE rec (
+		seq        INTEGER PRIMARY KEY,
+		id         TEXT NOT NULL UNIQUE,
+		domain     TEXT NOT NULL,
+		direction  TEXT NOT NULL,
+		outcome    TEXT NOT NULL,
+		duration   INTEGER NOT NULL,
+		has_rec    INTEGER NOT NULL DEFAULT 0
+	);
+	CREATE INDEX rec_domain ON rec (domain, seq);
+	CREATE TABLE rec_doc (
+		seq  INTEGER PRIMARY KEY,
+		data TEXT NOT NULL
+	);
+	CREATE TABLE rec_acc (
+		acc TEXT NOT NULL,
+		seq INTEGER NOT NULL,
+		PRIMARY KEY (acc, seq)
+	) WITHOUT ROWID;
+	CREATE INDEX rec_acc_seq ON rec_acc (seq);
+	CREATE TABLE rec_var (
+		name  TEXT NOT NULL,
+		value TEXT NOT NULL,
+		seq   INTEGER NOT NULL,
+		PRIMARY KEY (name, value, seq)
+	) WITHOUT ROWID;
+	CREATE INDEX rec_var_seq ON rec_var (seq);
+	CREATE TABLE rec_tag (
+		tag TEXT NOT NULL,
+		seq INTEGER NOT NULL,
+		PRIMARY KEY (tag, seq)
+	) WITHOUT ROWID;
+	CREATE INDEX rec_tag_seq ON rec_tag (seq);
+	CREATE VIRTUAL TABLE rec_text USING fts5(body, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2');
+	CREATE VIRTUAL TABLE rec_digits USING fts5(digits, content='', contentless_delete=1, tokenize='trigram', detail='full');`,
 }
+
+// seqBits is how many low bits of a seq count records that end in the same
+// millisecond: 4,096 per millisecond is far above any call rate.
+const seqBits = 12
+
+func seqOf(t time.Time) int64 { return max(t.UnixMilli(), 0) << seqBits }
 
 // DB is the SQLite CDR store.
 type DB struct {
@@ -122,9 +187,11 @@ var _ cdr.Store = (*DB)(nil)
 func Open(ctx context.Context, dir string) (*DB, error) {
 	path := filepath.Join(dir, "cdr.db")
 	dsn := func(extra ...string) string {
-		return schema.DSN(path, append([]string{"journal_mode(WAL)", "busy_timeout(10000)", "foreign_keys(1)", "synchronous(FULL)"}, extra...)...)
+		return schema.DSN(path, append([]string{"journal_mode(WAL)", "busy_timeout(10000)", "synchronous(FULL)"}, extra...)...)
 	}
-	w, err := sql.Open("sqlite", dsn())
+	// The writer keeps the right edge of every index in its cache (64 MiB):
+	// appends then rarely read a page back from the file.
+	w, err := sql.Open("sqlite", dsn("cache_size(-65536)"))
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
@@ -134,7 +201,8 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 		w.Close()
 		return nil, fmt.Errorf("migrate %s: %w", path, err)
 	}
-	r, err := sql.Open("sqlite", dsn("query_only(1)"))
+	// Readers map the file: searches then read pages without a system call.
+	r, err := sql.Open("sqlite", dsn("query_only(1)", "mmap_size(1073741824)", "cache_size(-16384)"))
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
@@ -145,7 +213,64 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 	return s, nil
 }
 
-func (s *DB) migrate(ctx context.Context) error { return schema.Migrate(ctx, s.w, migrations) }
+func (s *DB) migrate(ctx context.Context) error {
+	if err := schema.Migrate(ctx, s.w, migrations); err != nil {
+		return err
+	}
+	return s.moveLegacy(ctx)
+}
+
+// moveLegacy moves records of the first schema into the time-keyed tables,
+// in one transaction, and drops the old tables.
+func (s *DB) moveLegacy(ctx context.Context) error {
+	var n int
+	if err := s.w.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'records'").Scan(&n); err != nil {
+		return fmt.Errorf("move records: %w", err)
+	}
+	if n == 0 {
+		return nil
+	}
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("move records: %w", err)
+	}
+	defer tx.Rollback()
+	last := int64(-1)
+	for {
+		rows, err := tx.QueryContext(ctx, "SELECT seq, data FROM records WHERE seq > ? ORDER BY seq LIMIT 1000", last)
+		if err != nil {
+			return fmt.Errorf("move records: %w", err)
+		}
+		var recs []cdr.Record
+		for rows.Next() {
+			var data string
+			var r cdr.Record
+			if err := rows.Scan(&last, &data); err != nil {
+				rows.Close()
+				return fmt.Errorf("move records: %w", err)
+			}
+			if err := json.Unmarshal([]byte(data), &r); err != nil {
+				rows.Close()
+				return fmt.Errorf("move record %d: %w", last, err)
+			}
+			recs = append(recs, r)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("move records: %w", err)
+		}
+		if len(recs) == 0 {
+			break
+		}
+		if err := s.insert(ctx, tx, prepare(recs)); err != nil {
+			return fmt.Errorf("move records: %w", err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `DROP TABLE vars; DROP TABLE tags; DROP TABLE cdr_text; DROP TABLE cdr_digits; DROP TABLE records;`); err != nil {
+		return fmt.Errorf("move records: drop old tables: %w", err)
+	}
+	return tx.Commit()
+}
 
 // Close closes the database.
 func (s *DB) Close() error {
@@ -156,21 +281,48 @@ func (s *DB) Close() error {
 // unicode61's remove_diacritics covers Latin letters only.
 var fold = strings.NewReplacer("ё", "е", "Ё", "Е")
 
-// textOf is what cdr_text indexes for r.
+// textOf is what rec_text indexes for r: every searchable word once, without
+// the numbers (rec_digits has them) and without what an address repeats.
 func textOf(r *cdr.Record) string {
 	var b strings.Builder
+	seen := make([]string, 0, 16)
 	add := func(ss ...string) {
 		for _, s := range ss {
-			if s != "" {
-				b.WriteString(s)
-				b.WriteByte(' ')
+			if s == "" || slices.Contains(seen, s) {
+				continue
 			}
+			seen = append(seen, s)
+			b.WriteString(s)
+			b.WriteByte(' ')
 		}
 	}
-	party := func(p cdr.Party) { add(p.Account, p.Number, p.Name, p.Address) }
+	party := func(p cdr.Party) {
+		add(p.Account, p.Name)
+		if p.Address == "" {
+			return
+		}
+		// sip:user@host: the user part is usually the number or the
+		// account, and the host the record's own domain.
+		addr := p.Address
+		if i := strings.IndexByte(addr, ':'); i >= 0 && !strings.ContainsAny(addr[:i], "@.") {
+			addr = addr[i+1:]
+		}
+		user, host, ok := strings.Cut(addr, "@")
+		if !ok {
+			user, host = "", addr
+		}
+		if user != "" && user != p.Account && cdr.Digits(user) != user {
+			add(user)
+		}
+		if host != "" && host != r.Domain {
+			add(host)
+		}
+	}
 	party(r.Caller)
 	party(r.Callee)
-	add(r.Dialled, r.Route.Target, r.Hangup.Cause)
+	if cdr.Digits(r.Route.Target) != r.Route.Target {
+		add(r.Route.Target)
+	}
 	for _, l := range r.Legs {
 		party(l.Party)
 	}
@@ -186,7 +338,7 @@ func textOf(r *cdr.Record) string {
 	return fold.Replace(b.String())
 }
 
-// digitsOf is what cdr_digits indexes for r: each distinct number once.
+// digitsOf is what rec_digits indexes for r: each distinct number once.
 func digitsOf(r *cdr.Record) string {
 	var seen []string
 	add := func(s string) {
@@ -203,53 +355,272 @@ func digitsOf(r *cdr.Record) string {
 	return strings.Join(seen, " ")
 }
 
+// prepared is a record with what its rows need, computed before the
+// transaction (and on several cores for a large batch).
+type prepared struct {
+	r            *cdr.Record
+	data         []byte
+	text, digits string
+	err          error
+}
+
+func prepare(recs []cdr.Record) []prepared {
+	out := make([]prepared, len(recs))
+	one := func(i int) {
+		r := &recs[i]
+		out[i].r = r
+		if out[i].err = r.Validate(); out[i].err != nil {
+			return
+		}
+		out[i].data, out[i].err = json.Marshal(r)
+		out[i].text, out[i].digits = textOf(r), digitsOf(r)
+	}
+	workers := min(runtime.GOMAXPROCS(0), len(recs)/128)
+	if workers < 2 {
+		for i := range recs {
+			one(i)
+		}
+		return out
+	}
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(recs); i += workers {
+				one(i)
+			}
+		})
+	}
+	wg.Wait()
+	return out
+}
+
 // PutBatch stores recs in one transaction.
 func (s *DB) PutBatch(ctx context.Context, recs []cdr.Record) error {
 	if len(recs) == 0 {
 		return nil
+	}
+	ps := prepare(recs)
+	for _, p := range ps {
+		if p.err != nil {
+			return fmt.Errorf("put record %s: %w", p.r.ID, p.err)
+		}
 	}
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("put %d records: %w", len(recs), err)
 	}
 	defer tx.Rollback()
-	stmts := map[string]*sql.Stmt{}
-	prep := func(q string) (*sql.Stmt, error) {
-		if st, ok := stmts[q]; ok {
-			return st, nil
-		}
-		st, err := tx.PrepareContext(ctx, q)
-		if err == nil {
-			stmts[q] = st
-		}
-		return st, err
-	}
-	defer func() {
-		for _, st := range stmts {
-			st.Close()
-		}
-	}()
+	// The calls have their records now: they are no longer open.
+	ids := make([]string, len(recs))
 	for i := range recs {
-		r := &recs[i]
-		if err := r.Validate(); err != nil {
-			return err
-		}
-		if err := s.put(ctx, prep, r); err != nil {
-			var se *sqlite.Error
-			if errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE {
-				err = store.ErrConflict
-			}
-			return fmt.Errorf("put record %s: %w", r.ID, err)
-		}
-		// The call has its record now: it is no longer open.
-		if _, err := tx.ExecContext(ctx, "DELETE FROM open_calls WHERE id = ?", r.ID); err != nil {
-			return fmt.Errorf("put record %s: %w", r.ID, err)
-		}
+		ids[i] = recs[i].ID
+	}
+	idj, _ := json.Marshal(ids)
+	if _, err := tx.ExecContext(ctx, "DELETE FROM open_calls WHERE id IN (SELECT value FROM json_each(?))", string(idj)); err != nil {
+		return fmt.Errorf("put %d records: close journal: %w", len(recs), err)
+	}
+	if err := s.insert(ctx, tx, ps); err != nil {
+		return err
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("put %d records: commit: %w", len(recs), err)
 	}
 	return nil
+}
+
+// chunk is how many records one multi-row INSERT carries: per-statement
+// overhead dominates single-row inserts.
+const chunk = 64
+
+// inserter accumulates rows of one table and writes them chunk by chunk.
+type inserter struct {
+	tx    *sql.Tx
+	head  string // INSERT INTO t (a, b) VALUES
+	tuple string // (?, ?)
+	cols  int
+	args  []any
+	stmts map[int]*sql.Stmt
+}
+
+func newInserter(tx *sql.Tx, head string, cols int) *inserter {
+	return &inserter{tx: tx, head: head, tuple: "(" + strings.TrimSuffix(strings.Repeat("?, ", cols), ", ") + ")", cols: cols, stmts: map[int]*sql.Stmt{}}
+}
+
+func (in *inserter) add(ctx context.Context, vals ...any) error {
+	in.args = append(in.args, vals...)
+	if len(in.args) >= chunk*in.cols {
+		return in.flush(ctx)
+	}
+	return nil
+}
+
+func (in *inserter) flush(ctx context.Context) error {
+	n := len(in.args) / in.cols
+	if n == 0 {
+		return nil
+	}
+	st := in.stmts[n]
+	if st == nil {
+		var err error
+		q := in.head + strings.TrimSuffix(strings.Repeat(in.tuple+", ", n), ", ")
+		if st, err = in.tx.PrepareContext(ctx, q); err != nil {
+			return err
+		}
+		in.stmts[n] = st
+	}
+	_, err := st.ExecContext(ctx, in.args...)
+	in.args = in.args[:0]
+	return err
+}
+
+func (in *inserter) close() {
+	for _, st := range in.stmts {
+		st.Close()
+	}
+}
+
+// insert writes ps's rows in tx, giving each record its seq.
+func (s *DB) insert(ctx context.Context, tx *sql.Tx, ps []prepared) error {
+	var last int64
+	if err := tx.QueryRowContext(ctx, "SELECT coalesce(max(seq), -1) FROM rec").Scan(&last); err != nil {
+		return fmt.Errorf("put %d records: %w", len(ps), err)
+	}
+	var older *sql.Stmt
+	defer func() {
+		if older != nil {
+			older.Close()
+		}
+	}()
+	ins := map[string]*inserter{
+		"rec":    newInserter(tx, "INSERT INTO rec (seq, id, domain, direction, outcome, duration, has_rec) VALUES ", 7),
+		"doc":    newInserter(tx, "INSERT INTO rec_doc (seq, data) VALUES ", 2),
+		"acc":    newInserter(tx, "INSERT OR IGNORE INTO rec_acc (acc, seq) VALUES ", 2),
+		"var":    newInserter(tx, "INSERT OR IGNORE INTO rec_var (name, value, seq) VALUES ", 3),
+		"tag":    newInserter(tx, "INSERT OR IGNORE INTO rec_tag (tag, seq) VALUES ", 2),
+	}
+	defer func() {
+		for _, in := range ins {
+			in.close()
+		}
+	}()
+	// Each table's rows go in chunk by chunk; rec goes first so that a
+	// duplicate id fails before anything else is written for it.
+	order := []string{"rec", "doc", "acc", "var", "tag"}
+	seqs := make([]int64, len(ps))
+	for i := range ps {
+		p := &ps[i]
+		r := p.r
+		base := seqOf(r.Ended)
+		var seq int64
+		switch {
+		case base > last:
+			seq = base
+		case last>>seqBits == base>>seqBits && last&(1<<seqBits-1) < 1<<seqBits-1:
+			seq = last + 1
+		default: // a record older than the newest: find a free slot in its millisecond
+			if older == nil {
+				var err error
+				if older, err = tx.PrepareContext(ctx, "SELECT coalesce(max(seq), -1) FROM rec WHERE seq BETWEEN ? AND ?"); err != nil {
+					return fmt.Errorf("put record %s: %w", r.ID, err)
+				}
+			}
+			// Rows of this batch not yet flushed must be visible to the lookup.
+			for _, t := range order {
+				if err := ins[t].flush(ctx); err != nil {
+					return putErr(ctx, tx, ps, err)
+				}
+			}
+			var m int64
+			if err := older.QueryRowContext(ctx, base, base|(1<<seqBits-1)).Scan(&m); err != nil {
+				return fmt.Errorf("put record %s: %w", r.ID, err)
+			}
+			switch {
+			case m < 0:
+				seq = base
+			case m&(1<<seqBits-1) < 1<<seqBits-1:
+				seq = m + 1
+			default:
+				return fmt.Errorf("put record %s: more than %d records end in its millisecond", r.ID, 1<<seqBits)
+			}
+		}
+		last = max(last, seq)
+		seqs[i] = seq
+		if err := ins["rec"].add(ctx, seq, r.ID, r.Domain, string(r.Direction), string(r.Outcome), r.Durations.Total.Milliseconds(), len(r.Recordings) > 0); err != nil {
+			return putErr(ctx, tx, ps, err)
+		}
+		if err := ins["doc"].add(ctx, seq, p.data); err != nil {
+			return putErr(ctx, tx, ps, err)
+		}
+		for _, a := range []string{r.Caller.Account, r.Callee.Account} {
+			if a != "" {
+				if err := ins["acc"].add(ctx, a, seq); err != nil {
+					return putErr(ctx, tx, ps, err)
+				}
+			}
+		}
+		for k, v := range r.Variables {
+			if err := ins["var"].add(ctx, k, v, seq); err != nil {
+				return putErr(ctx, tx, ps, err)
+			}
+		}
+		for _, t := range r.Tags {
+			if err := ins["tag"].add(ctx, t, seq); err != nil {
+				return putErr(ctx, tx, ps, err)
+			}
+		}
+	}
+	for _, t := range order {
+		if err := ins[t].flush(ctx); err != nil {
+			return putErr(ctx, tx, ps, err)
+		}
+	}
+	// The full-text rows go last and one per statement. A statement that
+	// writes several rows opens a statement savepoint, and FTS5 writes its
+	// pending terms out as a new segment at every savepoint of a transaction
+	// it is part of: with multi-row inserts, or any such statement after the
+	// first FTS write, every chunk became a tiny segment to merge later.
+	for _, f := range []struct {
+		q   string
+		val func(p *prepared) string
+	}{
+		{"INSERT INTO rec_text (rowid, body) VALUES (?, ?)", func(p *prepared) string { return p.text }},
+		{"INSERT INTO rec_digits (rowid, digits) VALUES (?, ?)", func(p *prepared) string { return p.digits }},
+	} {
+		st, err := tx.PrepareContext(ctx, f.q)
+		if err != nil {
+			return fmt.Errorf("put %d records: %w", len(ps), err)
+		}
+		for i := range ps {
+			if v := f.val(&ps[i]); v != "" {
+				if _, err := st.ExecContext(ctx, seqs[i], v); err != nil {
+					st.Close()
+					return fmt.Errorf("put record %s: %w", ps[i].r.ID, err)
+				}
+			}
+		}
+		st.Close()
+	}
+	return nil
+}
+
+// putErr says what a failed insert was about. A multi-row insert fails as a
+// whole, so for a duplicate id the batch is searched for the one to name:
+// an id repeated in the batch or one already stored (the failed statement
+// wrote nothing).
+func putErr(ctx context.Context, tx *sql.Tx, ps []prepared, err error) error {
+	var se *sqlite.Error
+	if !errors.As(err, &se) || se.Code() != sqlite3.SQLITE_CONSTRAINT_UNIQUE {
+		return fmt.Errorf("put %d records: %w", len(ps), err)
+	}
+	seen := make(map[string]bool, len(ps))
+	for _, p := range ps {
+		var n int
+		if seen[p.r.ID] || tx.QueryRowContext(ctx, "SELECT count(*) FROM rec WHERE id = ?", p.r.ID).Scan(&n) == nil && n > 0 {
+			return fmt.Errorf("put record %s: %w", p.r.ID, store.ErrConflict)
+		}
+		seen[p.r.ID] = true
+	}
+	return fmt.Errorf("put %d records: %w", len(ps), store.ErrConflict)
 }
 
 // PutOpen journals calls in progress (upserting by id) and removes ids in
@@ -311,62 +682,10 @@ func (s *DB) OpenCalls(ctx context.Context) ([]cdr.Record, error) {
 	return out, rows.Err()
 }
 
-func (s *DB) put(ctx context.Context, prep func(string) (*sql.Stmt, error), r *cdr.Record) error {
-	data, err := json.Marshal(r)
-	if err != nil {
-		return err
-	}
-	st, err := prep(`INSERT INTO records (id, domain, direction, outcome, created, ended, duration, caller_acc, callee_acc, has_rec, data)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		return err
-	}
-	res, err := st.ExecContext(ctx, r.ID, r.Domain, string(r.Direction), string(r.Outcome), r.Created.UnixMilli(), r.Ended.UnixMilli(),
-		r.Durations.Total.Milliseconds(), r.Caller.Account, r.Callee.Account, len(r.Recordings) > 0, data)
-	if err != nil {
-		return err
-	}
-	seq, err := res.LastInsertId()
-	if err != nil {
-		return err
-	}
-	if st, err = prep("INSERT INTO cdr_text (rowid, body) VALUES (?, ?)"); err != nil {
-		return err
-	}
-	if _, err := st.ExecContext(ctx, seq, textOf(r)); err != nil {
-		return err
-	}
-	if d := digitsOf(r); d != "" {
-		if st, err = prep("INSERT INTO cdr_digits (rowid, digits) VALUES (?, ?)"); err != nil {
-			return err
-		}
-		if _, err := st.ExecContext(ctx, seq, d); err != nil {
-			return err
-		}
-	}
-	for k, v := range r.Variables {
-		if st, err = prep("INSERT OR IGNORE INTO vars (rec, name, value) VALUES (?, ?, ?)"); err != nil {
-			return err
-		}
-		if _, err := st.ExecContext(ctx, seq, k, v); err != nil {
-			return err
-		}
-	}
-	for _, t := range r.Tags {
-		if st, err = prep("INSERT OR IGNORE INTO tags (rec, tag) VALUES (?, ?)"); err != nil {
-			return err
-		}
-		if _, err := st.ExecContext(ctx, seq, t); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // Get returns the record with id.
 func (s *DB) Get(ctx context.Context, id string) (cdr.Record, error) {
 	var data string
-	err := s.r.QueryRowContext(ctx, "SELECT data FROM records WHERE id = ?", id).Scan(&data)
+	err := s.r.QueryRowContext(ctx, "SELECT d.data FROM rec r CROSS JOIN rec_doc d ON d.seq = r.seq WHERE r.id = ?", id).Scan(&data)
 	if errors.Is(err, sql.ErrNoRows) {
 		return cdr.Record{}, fmt.Errorf("get record %s: %w", id, store.ErrNotFound)
 	}
@@ -380,41 +699,67 @@ func (s *DB) Get(ctx context.Context, id string) (cdr.Record, error) {
 	return r, nil
 }
 
-// where renders q's filter, domain scope and (with cursor) position as SQL
-// over records r.
-func where(q cdr.Query, cursor, dense bool) (string, []any, error) {
-	var conds []string
-	var args []any
-	if q.Filter != nil {
-		if err := q.Filter.Validate(); err != nil {
-			return "", nil, err
+// DeleteEndedBefore deletes at most max records that ended before t, oldest
+// first, in one transaction. Keys are time-ordered, so the records to delete
+// are one seq range at the start of every table: the writer holds the lock
+// only for the rows it removes.
+func (s *DB) DeleteEndedBefore(ctx context.Context, t time.Time, max int) (int, error) {
+	if max <= 0 {
+		return 0, nil
+	}
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("delete records: %w", err)
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, "SELECT seq FROM rec WHERE seq < ? ORDER BY seq LIMIT ?", seqOf(t), max)
+	if err != nil {
+		return 0, fmt.Errorf("delete records: %w", err)
+	}
+	var seqs []int64
+	for rows.Next() {
+		var q int64
+		if err := rows.Scan(&q); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("delete records: %w", err)
 		}
-		c, a := sqlOf(q.Filter, dense)
-		conds, args = append(conds, c), append(args, a...)
+		seqs = append(seqs, q)
 	}
-	if q.Domain != "" {
-		conds, args = append(conds, "r.domain = ?"), append(args, q.Domain)
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("delete records: %w", err)
 	}
-	if cursor && q.Cursor != "" {
-		c, err := cdr.DecodeCursor(q.Cursor)
+	if len(seqs) == 0 {
+		return 0, nil
+	}
+	cut := seqs[len(seqs)-1]
+	for _, q := range []string{"rec", "rec_doc", "rec_acc", "rec_var", "rec_tag"} {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM "+q+" WHERE seq <= ?", cut); err != nil {
+			return 0, fmt.Errorf("delete records from %s: %w", q, err)
+		}
+	}
+	for _, table := range []string{"rec_text", "rec_digits"} {
+		st, err := tx.PrepareContext(ctx, "DELETE FROM "+table+" WHERE rowid = ?")
 		if err != nil {
-			return "", nil, err
+			return 0, fmt.Errorf("delete records from %s: %w", table, err)
 		}
-		conds, args = append(conds, "(r.ended, r.id) < (?, ?)"), append(args, c.Ended.UnixMilli(), c.ID)
+		for _, q := range seqs {
+			if _, err := st.ExecContext(ctx, q); err != nil {
+				st.Close()
+				return 0, fmt.Errorf("delete records from %s: %w", table, err)
+			}
+		}
+		st.Close()
 	}
-	if len(conds) == 0 {
-		return "", nil, nil
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("delete records: %w", err)
 	}
-	return " WHERE " + strings.Join(conds, " AND "), args, nil
+	return len(seqs), nil
 }
 
 // ftsPhrase quotes s as an FTS5 string.
 func ftsPhrase(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
 
-// sqlOf renders f. With dense, full-text terms are written so that SQLite
-// cannot drive the query from them ("+r.seq IN …"): it walks records_ended
-// newest first and tests each row against the FTS matches (a bloom filter
-// and a list), stopping at the page's end.
 // ftsMatch is the FTS5 query of a text or digits term.
 func ftsMatch(f *cdr.Filter) string {
 	if f.Op == cdr.OpDigits {
@@ -423,71 +768,209 @@ func ftsMatch(f *cdr.Filter) string {
 	return ftsPhrase(fold.Replace(f.Value)) + "*"
 }
 
-// sparseLimit is the number of matches under which a full-text term drives
-// a search (look up its matches, sort them by time); at or above it the
-// search walks the time index instead. Measured on 200,000 records: a rare
-// fragment ("4567", ~100 matches) takes 1.2 ms driven and 6.8 ms walked; a
-// common name ("smith", ~14,000) 34 ms driven and 1.2 ms walked.
-var sparseLimit = 2000 // a variable so that tests can force either plan
+// sparseLimit is the number of matches under which a full-text term that
+// does not drive a search is tested through its whole match list (read once);
+// at or above it, each candidate row is probed in the index instead. It also
+// bounds the counts that pick the rarer of words and digit fragments.
+var sparseLimit = 2000 // a variable so that tests can force either way
 
-// dense reports whether no required full-text term of f is rare, counting
-// each term's matches up to sparseLimit (a bounded count: well under 2 ms).
-func (s *DB) dense(ctx context.Context, f *cdr.Filter) (bool, error) {
-	if f == nil {
-		return false, nil
-	}
-	terms := []*cdr.Filter{f}
-	if f.Op == cdr.OpAnd {
-		terms = f.Args
-	}
-	seen := false
-	for _, t := range terms {
-		table := map[cdr.Op]string{cdr.OpText: "cdr_text", cdr.OpDigits: "cdr_digits"}[t.Op]
-		if table == "" {
-			continue
-		}
-		seen = true
-		var n int
-		q := fmt.Sprintf("SELECT count(*) FROM (SELECT rowid FROM %s WHERE %[1]s MATCH ? LIMIT %d)", table, sparseLimit)
-		if err := s.r.QueryRowContext(ctx, q, ftsMatch(t)).Scan(&n); err != nil {
-			return false, err
-		}
-		if n < sparseLimit {
-			return false, nil
-		}
-	}
-	return seen, nil
+// plan is how a search runs: the driver walked newest first, and the
+// conditions tested on the rows it yields.
+type plan struct {
+	from  string // FROM clause, driver first
+	key   string // the driver's seq column
+	conds []string
+	args  []any
 }
 
-func sqlOf(f *cdr.Filter, dense bool) (string, []any) {
-	seq := "r.seq"
-	if dense {
-		seq = "+r.seq"
+func (p *plan) where() string {
+	if len(p.conds) == 0 {
+		return ""
 	}
+	return " WHERE " + strings.Join(p.conds, " AND ")
+}
+
+func (p *plan) add(cond string, args ...any) {
+	p.conds, p.args = append(p.conds, cond), append(p.args, args...)
+}
+
+// driverTable is the FTS table of a text or digits term.
+func driverTable(op cdr.Op) string {
+	if op == cdr.OpDigits {
+		return "rec_digits"
+	}
+	return "rec_text"
+}
+
+// plan builds q's plan. With cursor, the position of q.Cursor bounds it.
+func (s *DB) plan(ctx context.Context, q cdr.Query, cursor bool) (*plan, error) {
+	var terms []*cdr.Filter
+	if q.Filter != nil {
+		if err := q.Filter.Validate(); err != nil {
+			return nil, err
+		}
+		var flat func(f *cdr.Filter)
+		flat = func(f *cdr.Filter) {
+			if f.Op == cdr.OpAnd {
+				for _, a := range f.Args {
+					flat(a)
+				}
+				return
+			}
+			terms = append(terms, f)
+		}
+		flat(q.Filter)
+	}
+	lo, hi := int64(0), int64(1<<63-1)
+	var rest []*cdr.Filter
+	match := map[cdr.Op][]string{}
+	for _, t := range terms {
+		switch t.Op {
+		case cdr.OpTime:
+			if !t.From.IsZero() {
+				lo = max(lo, seqOf(t.From))
+			}
+			if !t.To.IsZero() {
+				hi = min(hi, seqOf(t.To))
+			}
+		case cdr.OpText, cdr.OpDigits:
+			match[t.Op] = append(match[t.Op], ftsMatch(t))
+		default:
+			rest = append(rest, t)
+		}
+	}
+	if cursor && q.Cursor != "" {
+		c, err := cdr.DecodeCursor(q.Cursor)
+		if err != nil {
+			return nil, err
+		}
+		at := seqOf(c.Ended)
+		var seq int64
+		switch err := s.r.QueryRowContext(ctx, "SELECT seq FROM rec WHERE id = ?", c.ID).Scan(&seq); {
+		case err == nil:
+			at = seq
+		case !errors.Is(err, sql.ErrNoRows):
+			return nil, err
+		}
+		hi = min(hi, at)
+	}
+	p := &plan{}
+	// The full-text driver: words and digit fragments each combine into one
+	// FTS5 query; with both, the rarer one drives.
+	var drive, other cdr.Op
+	switch {
+	case match[cdr.OpText] != nil && match[cdr.OpDigits] != nil:
+		nt, err := s.count(ctx, cdr.OpText, match, lo, hi)
+		if err != nil {
+			return nil, err
+		}
+		nd, err := s.count(ctx, cdr.OpDigits, match, lo, hi)
+		if err != nil {
+			return nil, err
+		}
+		drive, other = cdr.OpText, cdr.OpDigits
+		if nd < nt {
+			drive, other = other, drive
+		}
+	case match[cdr.OpText] != nil:
+		drive = cdr.OpText
+	case match[cdr.OpDigits] != nil:
+		drive = cdr.OpDigits
+	}
+	if drive != "" {
+		table := driverTable(drive)
+		p.from, p.key = table+" d CROSS JOIN rec r ON r.seq = d.rowid", "d.rowid"
+		p.add("d."+table+" MATCH ?", strings.Join(match[drive], " AND "))
+	} else {
+		// Otherwise the first exact-key filter drives, else the records.
+		for i, t := range rest {
+			var from string
+			var conds []string
+			var args []any
+			switch t.Op {
+			case cdr.OpVar:
+				from, conds, args = "rec_var d CROSS JOIN rec r ON r.seq = d.seq", []string{"d.name = ?", "d.value = ?"}, []any{t.Key, t.Value}
+			case cdr.OpTag:
+				from, conds, args = "rec_tag d CROSS JOIN rec r ON r.seq = d.seq", []string{"d.tag = ?"}, []any{t.Value}
+			case cdr.OpAccount:
+				from, conds, args = "rec_acc d CROSS JOIN rec r ON r.seq = d.seq", []string{"d.acc = ?"}, []any{t.Value}
+			default:
+				continue
+			}
+			p.from, p.key = from, "d.seq"
+			p.conds, p.args = conds, args
+			rest = slices.Delete(slices.Clone(rest), i, i+1)
+			break
+		}
+		if p.from == "" {
+			p.from, p.key = "rec r", "r.seq"
+		}
+	}
+	if lo > 0 {
+		p.add(p.key+" >= ?", lo)
+	}
+	if hi < 1<<63-1 {
+		p.add(p.key+" < ?", hi)
+	}
+	if other != "" {
+		table := driverTable(other)
+		m := strings.Join(match[other], " AND ")
+		n, err := s.count(ctx, other, match, lo, hi)
+		if err != nil {
+			return nil, err
+		}
+		if n < sparseLimit {
+			p.add("r.seq IN (SELECT rowid FROM "+table+" WHERE "+table+" MATCH ? AND rowid >= ? AND rowid < ?)", m, lo, hi)
+		} else {
+			p.add("EXISTS (SELECT 1 FROM "+table+" x WHERE x."+table+" MATCH ? AND x.rowid = r.seq)", m)
+		}
+	}
+	for _, t := range rest {
+		c, a := sqlOf(t)
+		p.add(c, a...)
+	}
+	if q.Domain != "" {
+		p.add("r.domain = ?", q.Domain)
+	}
+	return p, nil
+}
+
+// count counts the matches of op's terms in [lo, hi), up to sparseLimit.
+func (s *DB) count(ctx context.Context, op cdr.Op, match map[cdr.Op][]string, lo, hi int64) (int, error) {
+	table := driverTable(op)
+	var n int
+	q := fmt.Sprintf("SELECT count(*) FROM (SELECT rowid FROM %s WHERE %[1]s MATCH ? AND rowid >= ? AND rowid < ? LIMIT %d)", table, sparseLimit)
+	if err := s.r.QueryRowContext(ctx, q, strings.Join(match[op], " AND "), lo, hi).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count %s matches: %w", op, err)
+	}
+	return n, nil
+}
+
+// sqlOf renders a condition on the records r that no index drives.
+func sqlOf(f *cdr.Filter) (string, []any) {
 	switch f.Op {
 	case cdr.OpAnd, cdr.OpOr:
 		parts := make([]string, len(f.Args))
 		var args []any
 		for i, a := range f.Args {
-			c, aa := sqlOf(a, dense)
+			c, aa := sqlOf(a)
 			parts[i], args = c, append(args, aa...)
 		}
 		return "(" + strings.Join(parts, " "+strings.ToUpper(string(f.Op))+" ") + ")", args
 	case cdr.OpNot:
-		c, a := sqlOf(f.Args[0], dense)
+		c, a := sqlOf(f.Args[0])
 		return "NOT " + c, a
-	case cdr.OpText:
-		return seq + " IN (SELECT rowid FROM cdr_text WHERE cdr_text MATCH ?)", []any{ftsMatch(f)}
-	case cdr.OpDigits:
-		return seq + " IN (SELECT rowid FROM cdr_digits WHERE cdr_digits MATCH ?)", []any{ftsMatch(f)}
+	case cdr.OpText, cdr.OpDigits:
+		table := driverTable(f.Op)
+		return "r.seq IN (SELECT rowid FROM " + table + " WHERE " + table + " MATCH ?)", []any{ftsMatch(f)}
 	case cdr.OpTime:
 		var c []string
 		var a []any
 		if !f.From.IsZero() {
-			c, a = append(c, "r.ended >= ?"), append(a, f.From.UnixMilli())
+			c, a = append(c, "r.seq >= ?"), append(a, seqOf(f.From))
 		}
 		if !f.To.IsZero() {
-			c, a = append(c, "r.ended < ?"), append(a, f.To.UnixMilli())
+			c, a = append(c, "r.seq < ?"), append(a, seqOf(f.To))
 		}
 		return "(" + strings.Join(c, " AND ") + ")", a
 	case cdr.OpDirection:
@@ -507,42 +990,36 @@ func sqlOf(f *cdr.Filter, dense bool) (string, []any) {
 	case cdr.OpDomain:
 		return "r.domain = ?", []any{f.Value}
 	case cdr.OpAccount:
-		return "(r.caller_acc = ? OR r.callee_acc = ?)", []any{f.Value, f.Value}
+		return "EXISTS (SELECT 1 FROM rec_acc WHERE acc = ? AND seq = r.seq)", []any{f.Value}
 	case cdr.OpRecording:
 		return "r.has_rec = 1", nil
 	case cdr.OpVar:
-		return "r.seq IN (SELECT rec FROM vars WHERE name = ? AND value = ?)", []any{f.Key, f.Value}
+		return "EXISTS (SELECT 1 FROM rec_var WHERE name = ? AND value = ? AND seq = r.seq)", []any{f.Key, f.Value}
 	case cdr.OpTag:
-		return "r.seq IN (SELECT rec FROM tags WHERE tag = ?)", []any{f.Value}
+		return "EXISTS (SELECT 1 FROM rec_tag WHERE tag = ? AND seq = r.seq)", []any{f.Value}
 	}
 	panic("cdr/sqlite: unvalidated filter " + string(f.Op))
 }
 
 // Search returns one page of q's results, newest first.
 func (s *DB) Search(ctx context.Context, q cdr.Query) (cdr.Page, error) {
-	if q.Filter != nil {
-		if err := q.Filter.Validate(); err != nil {
+	p, err := s.plan(ctx, q, true)
+	if err != nil {
+		if errors.Is(err, cdr.ErrQuery) {
 			return cdr.Page{}, err
 		}
-	}
-	dense, err := s.dense(ctx, q.Filter)
-	if err != nil {
 		return cdr.Page{}, fmt.Errorf("search records: %w", err)
 	}
-	w, args, err := where(q, true, dense)
-	if err != nil {
-		return cdr.Page{}, err
-	}
 	limit := q.PageLimit()
-	// The page's keys are found and sorted first, and only then are the
-	// page's documents read: sorting whole documents costs more than the search.
-	rows, err := s.r.QueryContext(ctx, "SELECT data FROM records WHERE seq IN (SELECT r.seq FROM records r"+w+
-		" ORDER BY r.ended DESC, r.id DESC LIMIT ?) ORDER BY ended DESC, id DESC", append(args, limit+1)...)
+	// The page's keys are found first, and only then are its documents read.
+	rows, err := s.r.QueryContext(ctx, "WITH page AS MATERIALIZED (SELECT "+p.key+" AS seq FROM "+p.from+p.where()+
+		" ORDER BY "+p.key+" DESC LIMIT ?) SELECT d.data FROM page p CROSS JOIN rec_doc d ON d.seq = p.seq ORDER BY p.seq DESC",
+		append(p.args, limit+1)...)
 	if err != nil {
 		return cdr.Page{}, fmt.Errorf("search records: %w", err)
 	}
 	defer rows.Close()
-	var p cdr.Page
+	var pg cdr.Page
 	for rows.Next() {
 		var data string
 		if err := rows.Scan(&data); err != nil {
@@ -552,26 +1029,29 @@ func (s *DB) Search(ctx context.Context, q cdr.Query) (cdr.Page, error) {
 		if err := json.Unmarshal([]byte(data), &r); err != nil {
 			return cdr.Page{}, fmt.Errorf("search records: %w", err)
 		}
-		p.Records = append(p.Records, r)
+		pg.Records = append(pg.Records, r)
 	}
 	if err := rows.Err(); err != nil {
 		return cdr.Page{}, fmt.Errorf("search records: %w", err)
 	}
-	if len(p.Records) > limit {
-		p.Records = p.Records[:limit]
-		last := p.Records[limit-1]
-		p.Next = cdr.Cursor{Ended: last.Ended, ID: last.ID}.Encode()
+	if len(pg.Records) > limit {
+		pg.Records = pg.Records[:limit]
+		last := pg.Records[limit-1]
+		pg.Next = cdr.Cursor{Ended: last.Ended, ID: last.ID}.Encode()
 	}
-	return p, nil
+	return pg, nil
 }
 
 // Facets counts q's matches by outcome and by direction.
 func (s *DB) Facets(ctx context.Context, q cdr.Query) (cdr.Facets, error) {
-	w, args, err := where(q, false, false)
+	p, err := s.plan(ctx, q, false)
 	if err != nil {
-		return cdr.Facets{}, err
+		if errors.Is(err, cdr.ErrQuery) {
+			return cdr.Facets{}, err
+		}
+		return cdr.Facets{}, fmt.Errorf("facet records: %w", err)
 	}
-	rows, err := s.r.QueryContext(ctx, "SELECT r.outcome, r.direction, count(*) FROM records r"+w+" GROUP BY r.outcome, r.direction", args...)
+	rows, err := s.r.QueryContext(ctx, "SELECT r.outcome, r.direction, count(*) FROM "+p.from+p.where()+" GROUP BY r.outcome, r.direction", p.args...)
 	if err != nil {
 		return cdr.Facets{}, fmt.Errorf("facet records: %w", err)
 	}

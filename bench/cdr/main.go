@@ -1,0 +1,289 @@
+// Command cdr benchmarks a call-record engine: it fills a store with
+// generated records (internal/cdr/cdrgen) and reports the ingest rate, the
+// size on disk and the latency percentiles of a fixed query mix.
+//
+//	go run ./bench/cdr -engine sqlite -n 10000000 -dir /tmp/cdr10m
+//
+// A second run with the same -dir and -n reuses the filled store (-reuse).
+// See docs/benchmarks.md, "Call records search".
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io/fs"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime/pprof"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/ringo-pbx/ringo/internal/cdr"
+	"github.com/ringo-pbx/ringo/internal/cdr/cdrgen"
+	cdrsqlite "github.com/ringo-pbx/ringo/internal/cdr/sqlite"
+)
+
+// mix is the fixed query mix: what an administrator types most.
+var mix = []struct {
+	name, q string
+	facets  bool
+}{
+	{"digit fragment", "4567", false},
+	{"digit fragment, one month", "1234 from:2026-10-01 to:2026-11-01", false},
+	{"name (Cyrillic)", "иванов", false},
+	{"name + outcome", "иванов outcome:noanswer", false},
+	{"common name", "smith", false},
+	{"fragment + date range + outcome", "916 from:2026-06-01 to:2026-11-23 outcome:answered", false},
+	{"latest page, no filter", "", false},
+	{"variable", "var:crm=4242", false},
+	{"direction + duration + no recording", "direction:inbound dur>300 -has:recording", false},
+	{"facets: digit fragment", "1234", true},
+	{"facets: name, one month", "иванов from:2026-10-01 to:2026-11-01", true},
+	{"facets: one day", "from:2026-11-20 to:2026-11-21", true},
+}
+
+type engine interface {
+	cdr.Store
+}
+
+func main() {
+	var (
+		engineName = flag.String("engine", "sqlite", "sqlite")
+		dir        = flag.String("dir", "", "directory of the store (default: a new temporary one, removed at the end)")
+		n          = flag.Int("n", 1_000_000, "records to generate")
+		batch      = flag.Int("batch", 1000, "records per PutBatch")
+		runs       = flag.Int("runs", 50, "runs of each query")
+		reuse      = flag.Bool("reuse", true, "reuse a store in -dir that already holds n records")
+		profile    = flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	)
+	flag.Parse()
+	if *profile != "" {
+		f, err := os.Create(*profile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "cdr bench:", err)
+			os.Exit(1)
+		}
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
+	if err := run(*engineName, *dir, *n, *batch, *runs, *reuse); err != nil {
+		fmt.Fprintln(os.Stderr, "cdr bench:", err)
+		pprof.StopCPUProfile()
+		os.Exit(1)
+	}
+}
+
+func run(engineName, dir string, n, batch, runs int, reuse bool) error {
+	ctx := context.Background()
+	if dir == "" {
+		d, err := os.MkdirTemp("", "ringo-cdr-bench-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(d)
+		dir = d
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	var st engine
+	switch engineName {
+	case "sqlite":
+		db, err := cdrsqlite.Open(ctx, dir)
+		if err != nil {
+			return err
+		}
+		st = db
+	default:
+		return fmt.Errorf("unknown engine %q", engineName)
+	}
+	defer st.Close()
+
+	marker := filepath.Join(dir, "bench-n")
+	have, _ := os.ReadFile(marker)
+	if !reuse || strings.TrimSpace(string(have)) != strconv.Itoa(n) {
+		if err := ingest(ctx, st, n, batch); err != nil {
+			return err
+		}
+		if err := os.WriteFile(marker, []byte(strconv.Itoa(n)), 0o644); err != nil {
+			return err
+		}
+	} else {
+		fmt.Printf("reusing %d records in %s\n", n, dir)
+	}
+	if o, ok := st.(interface{ Optimize(context.Context) error }); ok {
+		if err := o.Optimize(ctx); err != nil {
+			return err
+		}
+	}
+	fmt.Printf("size on disk: %.0f MiB (%.0f bytes/record)\n", float64(du(dir))/(1<<20), float64(du(dir))/float64(n))
+	return queries(ctx, st, runs)
+}
+
+// ingest generates records on every core but one and stores them in
+// batches from one goroutine, as the Writer does.
+func ingest(ctx context.Context, st cdr.Store, n, batch int) error {
+	type job struct {
+		i    int
+		recs []cdr.Record
+	}
+	batches := make(chan job, 8)
+	var wg sync.WaitGroup
+	workers := 2
+	next := make(chan int, 16)
+	go func() {
+		for i := 0; i < n; i += batch {
+			next <- i
+		}
+		close(next)
+	}()
+	ready := make(map[int][]cdr.Record)
+	var mu sync.Mutex
+	cond := sync.NewCond(&mu)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				rng := rand.New(rand.NewPCG(uint64(i), 2))
+				recs := make([]cdr.Record, 0, batch)
+				for j := i; j < i+batch && j < n; j++ {
+					recs = append(recs, cdrgen.Record(rng, j, n))
+				}
+				mu.Lock()
+				for len(ready) > 16 {
+					cond.Wait()
+				}
+				ready[i] = recs
+				cond.Broadcast()
+				mu.Unlock()
+			}
+		}()
+	}
+	// Batches are stored in order, as calls end in time order.
+	go func() {
+		for i := 0; i < n; i += batch {
+			mu.Lock()
+			for ready[i] == nil {
+				cond.Wait()
+			}
+			recs := ready[i]
+			delete(ready, i)
+			cond.Broadcast()
+			mu.Unlock()
+			batches <- job{i, recs}
+		}
+		close(batches)
+	}()
+	start := time.Now()
+	cpu0 := cpuTime()
+	last := start
+	done := 0
+	for b := range batches {
+		if err := st.PutBatch(ctx, b.recs); err != nil {
+			return fmt.Errorf("ingest at %d: %w", b.i, err)
+		}
+		done += len(b.recs)
+		if time.Since(last) > 10*time.Second {
+			last = time.Now()
+			fmt.Printf("  %d records, %.0f records/s\n", done, float64(done)/time.Since(start).Seconds())
+		}
+	}
+	wg.Wait()
+	el := time.Since(start)
+	cpu := cpuTime() - cpu0
+	fmt.Printf("ingest: %d records in %s: %.0f records/s (batches of %d); CPU %s, %.1f µs of CPU per record (generation included)\n",
+		n, el.Round(time.Millisecond), float64(n)/el.Seconds(), batch, cpu.Round(time.Millisecond), float64(cpu.Microseconds())/float64(n))
+	return nil
+}
+
+func queries(ctx context.Context, st cdr.Store, runs int) error {
+	lat := make([][]time.Duration, len(mix))
+	hits := make([]int64, len(mix))
+	filters := make([]*cdr.Filter, len(mix))
+	for i, m := range mix {
+		f, err := cdr.ParseQuery(m.q)
+		if err != nil {
+			return fmt.Errorf("%q: %w", m.q, err)
+		}
+		filters[i] = f
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	order := make([]int, 0, len(mix)*runs)
+	for r := 0; r < runs; r++ {
+		for i := range mix {
+			order = append(order, i)
+		}
+	}
+	rng.Shuffle(len(order), func(a, b int) { order[a], order[b] = order[b], order[a] })
+	// One warm-up pass: the first touch of each index reads it from disk.
+	for i := range mix {
+		if _, err := one(ctx, st, filters[i], mix[i].facets); err != nil {
+			return err
+		}
+	}
+	for _, i := range order {
+		t := time.Now()
+		h, err := one(ctx, st, filters[i], mix[i].facets)
+		if err != nil {
+			return fmt.Errorf("%q: %w", mix[i].q, err)
+		}
+		lat[i] = append(lat[i], time.Since(t))
+		hits[i] = h
+	}
+	fmt.Printf("\n| Query | compact form | results | p50 | p95 | p99 |\n|---|---|---:|---:|---:|---:|\n")
+	for i, m := range mix {
+		l := lat[i]
+		slices.Sort(l)
+		fmt.Printf("| %s | `%s` | %d | %s | %s | %s |\n", m.name, m.q, hits[i], ms(pct(l, 50)), ms(pct(l, 95)), ms(pct(l, 99)))
+	}
+	return nil
+}
+
+func one(ctx context.Context, st cdr.Store, f *cdr.Filter, facets bool) (int64, error) {
+	if facets {
+		fc, err := st.Facets(ctx, cdr.Query{Filter: f})
+		return fc.Total, err
+	}
+	p, err := st.Search(ctx, cdr.Query{Filter: f})
+	return int64(len(p.Records)), err
+}
+
+func pct(l []time.Duration, p int) time.Duration {
+	if len(l) == 0 {
+		return 0
+	}
+	i := (len(l)*p + 99) / 100
+	return l[min(max(i-1, 0), len(l)-1)]
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
+
+// cpuTime is the process's user+system CPU time: on a shared machine it
+// varies less than the wall clock.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func du(dir string) int64 {
+	var n int64
+	filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if fi, err := d.Info(); err == nil {
+				n += fi.Size()
+			}
+		}
+		return nil
+	})
+	return n
+}
