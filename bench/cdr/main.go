@@ -4,7 +4,11 @@
 //
 //	go run ./bench/cdr -engine sqlite -n 10000000 -dir /tmp/cdr10m
 //
-// A second run with the same -dir and -n reuses the filled store (-reuse).
+//	go run ./bench/cdr -engine postgres -dsn postgres://… -n 10000000 -dir /tmp/cdr10m-pg
+//
+// A second run with the same -dir and -n reuses the filled store (-reuse;
+// for PostgreSQL, -dir only keeps that marker). bench/cdr/pg.sh starts a
+// throwaway PostgreSQL server for the second form.
 // See docs/benchmarks.md, "Call records search".
 package main
 
@@ -26,6 +30,7 @@ import (
 
 	"github.com/ringo-pbx/ringo/internal/cdr"
 	"github.com/ringo-pbx/ringo/internal/cdr/cdrgen"
+	cdrpostgres "github.com/ringo-pbx/ringo/internal/cdr/postgres"
 	cdrsqlite "github.com/ringo-pbx/ringo/internal/cdr/sqlite"
 )
 
@@ -54,7 +59,8 @@ type engine interface {
 
 func main() {
 	var (
-		engineName = flag.String("engine", "sqlite", "sqlite")
+		engineName = flag.String("engine", "sqlite", "sqlite or postgres")
+		dsn        = flag.String("dsn", "", "PostgreSQL connection string (engine postgres; the database must be empty for a new fill)")
 		dir        = flag.String("dir", "", "directory of the store (default: a new temporary one, removed at the end)")
 		n          = flag.Int("n", 1_000_000, "records to generate")
 		batch      = flag.Int("batch", 1000, "records per PutBatch")
@@ -72,14 +78,14 @@ func main() {
 		pprof.StartCPUProfile(f)
 		defer pprof.StopCPUProfile()
 	}
-	if err := run(*engineName, *dir, *n, *batch, *runs, *reuse); err != nil {
+	if err := run(*engineName, *dsn, *dir, *n, *batch, *runs, *reuse); err != nil {
 		fmt.Fprintln(os.Stderr, "cdr bench:", err)
 		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }
 
-func run(engineName, dir string, n, batch, runs int, reuse bool) error {
+func run(engineName, dsn, dir string, n, batch, runs int, reuse bool) error {
 	ctx := context.Background()
 	if dir == "" {
 		d, err := os.MkdirTemp("", "ringo-cdr-bench-")
@@ -88,6 +94,21 @@ func run(engineName, dir string, n, batch, runs int, reuse bool) error {
 		}
 		defer os.RemoveAll(d)
 		dir = d
+	}
+	marker := filepath.Join(dir, "bench-n")
+	have, _ := os.ReadFile(marker)
+	fresh := !reuse || strings.TrimSpace(string(have)) != strconv.Itoa(n)
+	if fresh {
+		// Start from an empty store, but never empty a directory this tool
+		// did not fill.
+		if ents, _ := os.ReadDir(dir); len(ents) > 0 {
+			if have == nil {
+				return fmt.Errorf("%s is not empty and holds no bench-n marker: give an empty or new directory", dir)
+			}
+			if err := os.RemoveAll(dir); err != nil {
+				return err
+			}
+		}
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -100,14 +121,24 @@ func run(engineName, dir string, n, batch, runs int, reuse bool) error {
 			return err
 		}
 		st = db
+	case "postgres":
+		if dsn == "" {
+			return fmt.Errorf("engine postgres needs -dsn")
+		}
+		db, err := cdrpostgres.Open(ctx, dsn)
+		if err != nil {
+			return err
+		}
+		st = db
 	default:
 		return fmt.Errorf("unknown engine %q", engineName)
 	}
 	defer st.Close()
 
-	marker := filepath.Join(dir, "bench-n")
-	have, _ := os.ReadFile(marker)
-	if !reuse || strings.TrimSpace(string(have)) != strconv.Itoa(n) {
+	if fresh {
+		if f, err := st.Facets(ctx, cdr.Query{}); err != nil || f.Total > 0 {
+			return fmt.Errorf("the store is not empty (%d records, %v): give a new one", f.Total, err)
+		}
 		if err := ingest(ctx, st, n, batch); err != nil {
 			return err
 		}
@@ -117,12 +148,21 @@ func run(engineName, dir string, n, batch, runs int, reuse bool) error {
 	} else {
 		fmt.Printf("reusing %d records in %s\n", n, dir)
 	}
-	if o, ok := st.(interface{ Optimize(context.Context) error }); ok {
-		if err := o.Optimize(ctx); err != nil {
+	if a, ok := st.(interface{ Analyze(context.Context) error }); ok {
+		if err := a.Analyze(ctx); err != nil {
 			return err
 		}
 	}
-	fmt.Printf("size on disk: %.0f MiB (%.0f bytes/record)\n", float64(du(dir))/(1<<20), float64(du(dir))/float64(n))
+	size := du(dir)
+	if sz, ok := st.(interface {
+		SizeOnDisk(context.Context) (int64, error)
+	}); ok {
+		var err error
+		if size, err = sz.SizeOnDisk(ctx); err != nil {
+			return err
+		}
+	}
+	fmt.Printf("size on disk: %.0f MiB (%.0f bytes/record)\n", float64(size)/(1<<20), float64(size)/float64(n))
 	return queries(ctx, st, runs)
 }
 

@@ -22,6 +22,7 @@ import (
 
 	"github.com/ringo-pbx/ringo/internal/api"
 	"github.com/ringo-pbx/ringo/internal/cdr"
+	cdrpostgres "github.com/ringo-pbx/ringo/internal/cdr/postgres"
 	cdrsqlite "github.com/ringo-pbx/ringo/internal/cdr/sqlite"
 	"github.com/ringo-pbx/ringo/internal/config"
 	"github.com/ringo-pbx/ringo/internal/directory"
@@ -104,7 +105,15 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	records, err := cdrsqlite.Open(ctx, cfg.Data)
+	var records interface {
+		cdr.Store
+		cdr.JournalStore
+	}
+	if cfg.Records.Engine == config.RecordsPostgres {
+		records, err = cdrpostgres.Open(ctx, cfg.Records.DSN)
+	} else {
+		records, err = cdrsqlite.Open(ctx, cfg.Data)
+	}
 	if err != nil {
 		return err
 	}
@@ -115,6 +124,10 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return fmt.Errorf("recover calls open at the last stop: %w", err)
 	} else if n > 0 {
 		log.Warn("recorded calls that were open when Ringo last stopped as interrupted", "calls", n)
+	}
+	if days := cfg.Records.RetentionDays; days > 0 {
+		ret := &cdr.Retention{Store: records, Log: log, Keep: time.Duration(days) * 24 * time.Hour}
+		go ret.Run(ctx)
 	}
 	journal := cdr.NewJournal(records, log)
 	if cfg.Records.Enabled {

@@ -4,10 +4,9 @@
 // makes each record durable before Write returns, and an in-process event per
 // record written.
 //
-// Engines implement Store. The embedded engine is cdr/sqlite; a PostgreSQL
-// engine (tsvector + pg_trgm) implements the same interface in a later slice.
-// See cdr/sqlite's package doc for why the embedded engine indexes the way it
-// does.
+// Engines implement Store: the embedded engine is cdr/sqlite, and cdr/postgres
+// (tsvector + pg_trgm) serves clusters; both pass the suite in cdr/cdrtest.
+// Their package docs say why each indexes the way it does.
 package cdr
 
 import (

@@ -197,11 +197,38 @@ type Store interface {
 	Get(ctx context.Context, id string) (Record, error)
 	Search(ctx context.Context, q Query) (Page, error)
 	Facets(ctx context.Context, q Query) (Facets, error)
+	// DeleteEndedBefore deletes at most max records that ended before t, oldest first, in one short transaction, and returns how many it deleted.
+	// Times compare to the millisecond; max ≤ 0 deletes nothing.
+	DeleteEndedBefore(ctx context.Context, t time.Time, max int) (int, error)
 	Close() error
 }
 
+// Normalize returns f with every text term that is a number (digits and
+// + ( ) - .) turned into a digit fragment: numbers are searched by fragment,
+// never as words, whether the term came from ParseQuery or from a filter
+// tree sent to the API. f itself is not changed.
+func (f *Filter) Normalize() *Filter {
+	if f == nil {
+		return nil
+	}
+	g := *f
+	if len(f.Args) > 0 {
+		g.Args = make([]*Filter, len(f.Args))
+		for i, a := range f.Args {
+			g.Args[i] = a.Normalize()
+		}
+	}
+	if g.Op == OpText && isNumberish(strings.ReplaceAll(g.Value, " ", "")) && len(Digits(g.Value)) >= MinDigits {
+		g.Op, g.Value = OpDigits, Digits(g.Value)
+	}
+	return &g
+}
+
 // Cursor is the position after the last record of a page: records sort by
-// (Ended, ID) descending. It travels as an opaque string.
+// Ended descending; records that end in the same millisecond come in an
+// order each engine keeps stable (by id, or by arrival). It travels as an
+// opaque string. If the cursor's record is deleted (retention) before the
+// next page is asked for, that page starts before the record's millisecond.
 type Cursor struct {
 	Ended time.Time
 	ID    string
@@ -234,9 +261,9 @@ func DecodeCursor(s string) (Cursor, error) {
 // (AND binds tighter: "a b OR c" is "(a b) OR c"); parentheses group; a
 // leading "-" negates a term or a group. A term is:
 //
-//   - a word: a prefix of a word in names, accounts, addresses, numbers,
-//     variables and tags, case-folded (Latin and Cyrillic); "quoted words"
-//     match as a phrase;
+//   - a word: a prefix of a word in names, accounts, addresses, variables
+//     and tags, case-folded (Latin and Cyrillic); "quoted words" match as a
+//     phrase; numbers are not words (a term of digits is a number fragment);
 //   - a number fragment: at least 3 digits, optionally with + ( ) - . inside,
 //     found anywhere in the caller's, callee's or dialled number;
 //   - outcome:X[,Y…] (answered, busy, noanswer, cancelled, failed, voicemail,

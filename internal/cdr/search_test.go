@@ -252,3 +252,18 @@ func FuzzParseQuery(f *testing.F) {
 		}
 	})
 }
+
+func TestNormalize(t *testing.T) {
+	in := And(&Filter{Op: OpText, Value: "+7 (916) 123"}, Not(&Filter{Op: OpText, Value: "ivan"}), Or(&Filter{Op: OpText, Value: "12"}, &Filter{Op: OpText, Value: "101"}))
+	before := show(in)
+	got := show(in.Normalize())
+	if want := `and(digits:7916123 not(text:ivan) or(text:12 digits:101))`; got != want {
+		t.Errorf("Normalize: got %s, want %s", got, want)
+	}
+	if show(in) != before {
+		t.Error("Normalize changed its input")
+	}
+	if (*Filter)(nil).Normalize() != nil {
+		t.Error("nil filter")
+	}
+}

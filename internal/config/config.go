@@ -39,7 +39,22 @@ type Records struct {
 	// DurableBye answers a BYE only once the call's record is durable, so no
 	// ended call can lose its record in a crash; it costs the BYE a commit.
 	DurableBye bool `yaml:"durableBye"`
+	// Engine stores the records: RecordsSQLite (a file in Data) or
+	// RecordsPostgres (the database DSN names).
+	Engine string `yaml:"engine"`
+	// DSN is the PostgreSQL connection string (postgres://… or libpq's
+	// keyword=value form) when Engine is postgres.
+	DSN string `yaml:"dsn"`
+	// RetentionDays deletes records older than this many days, in the
+	// background; 0 keeps them for ever.
+	RetentionDays int `yaml:"retentionDays"`
 }
+
+// Call-record engines.
+const (
+	RecordsSQLite   = "sqlite"
+	RecordsPostgres = "postgres"
+)
 
 // SIP is the SIP endpoint.
 type SIP struct {
@@ -129,7 +144,7 @@ func Default() Config {
 		},
 		Registrar: Registrar{MinExpires: 30, MaxExpires: 3600, DefaultExpires: 3600, MaxContacts: 10},
 		Calls:     Calls{RingTimeout: 60 * time.Second, DrainTimeout: 30 * time.Second},
-		Records:   Records{Enabled: true},
+		Records:   Records{Enabled: true, Engine: RecordsSQLite},
 	}
 }
 
@@ -207,6 +222,21 @@ func (c *Config) Validate() error {
 	}
 	if c.Calls.RingTimeout <= 0 {
 		errs = append(errs, errors.New("calls.ringTimeout must be positive"))
+	}
+	if c.Records.RetentionDays < 0 {
+		errs = append(errs, fmt.Errorf("records.retentionDays %d: want 0 (keep for ever) or more", c.Records.RetentionDays))
+	}
+	switch c.Records.Engine {
+	case RecordsSQLite, "":
+		if c.Records.DSN != "" {
+			errs = append(errs, errors.New("records.dsn is set but records.engine is sqlite: set records.engine: postgres to use it"))
+		}
+	case RecordsPostgres:
+		if strings.TrimSpace(c.Records.DSN) == "" {
+			errs = append(errs, errors.New("records.engine postgres needs records.dsn, e.g. postgres://ringo@db.example.com/ringo"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("records.engine %q: want sqlite or postgres", c.Records.Engine))
 	}
 	return errors.Join(errs...)
 }

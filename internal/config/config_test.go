@@ -246,3 +246,62 @@ func FuzzPortRange(f *testing.F) {
 		}
 	})
 }
+
+func TestRecordsRetention(t *testing.T) {
+	for _, tc := range []struct {
+		yaml    string
+		days    int
+		wantErr bool
+	}{
+		{"", 0, false},
+		{"records:\n  retentionDays: 365\n", 365, false},
+		{"records:\n  retentionDays: -1\n", -1, true},
+	} {
+		c, err := config.Load(writeFile(t, tc.yaml))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Records.RetentionDays != tc.days {
+			t.Errorf("%q: retentionDays %d, want %d", tc.yaml, c.Records.RetentionDays, tc.days)
+		}
+		if err := c.Validate(); (err != nil) != tc.wantErr || (err != nil && !strings.Contains(err.Error(), "records.retentionDays")) {
+			t.Errorf("%q: Validate() = %v", tc.yaml, err)
+		}
+	}
+}
+
+func TestRecordsEngine(t *testing.T) {
+	tests := []struct {
+		name, yaml  string
+		engine, dsn string
+		wantErr     string // substring of Validate's error; "" means valid
+	}{
+		{"default", "", "sqlite", "", ""},
+		{"sqlite", "records:\n  engine: sqlite\n", "sqlite", "", ""},
+		{"postgres", "records:\n  engine: postgres\n  dsn: postgres://ringo@db.example.com/ringo\n", "postgres", "postgres://ringo@db.example.com/ringo", ""},
+		{"postgres keyword form", "records:\n  engine: postgres\n  dsn: host=/run/postgresql dbname=ringo\n", "postgres", "host=/run/postgresql dbname=ringo", ""},
+		{"postgres without dsn", "records:\n  engine: postgres\n", "postgres", "", "records.dsn"},
+		{"postgres blank dsn", "records:\n  engine: postgres\n  dsn: \"  \"\n", "postgres", "  ", "records.dsn"},
+		{"dsn without postgres", "records:\n  dsn: postgres://db/ringo\n", "sqlite", "postgres://db/ringo", "records.engine is sqlite"},
+		{"unknown engine", "records:\n  engine: mysql\n", "mysql", "", `records.engine "mysql"`},
+		{"engine case matters", "records:\n  engine: Postgres\n  dsn: postgres://db/ringo\n", "Postgres", "postgres://db/ringo", `records.engine "Postgres"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := config.Load(writeFile(t, tc.yaml))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Records.Engine != tc.engine || c.Records.DSN != tc.dsn {
+				t.Fatalf("records.engine %q, dsn %q; want %q, %q", c.Records.Engine, c.Records.DSN, tc.engine, tc.dsn)
+			}
+			err = c.Validate()
+			switch {
+			case tc.wantErr == "" && err != nil:
+				t.Fatalf("Validate() = %v, want nil", err)
+			case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
+				t.Fatalf("Validate() = %v, want it to mention %q", err, tc.wantErr)
+			}
+		})
+	}
+}

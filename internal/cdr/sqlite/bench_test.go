@@ -59,8 +59,10 @@ func benchDB(b *testing.B) *DB {
 			}
 		}
 		bench.rate = float64(bench.n) / time.Since(start).Seconds()
-		if _, bench.err = bench.db.w.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE); ANALYZE"); bench.err != nil {
-			return
+		for _, sh := range bench.db.shards {
+			if _, bench.err = sh.w.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE); ANALYZE"); bench.err != nil {
+				return
+			}
 		}
 		if st, err := os.Stat(filepath.Join(bench.dir, "cdr.db")); err == nil {
 			bench.size = st.Size()

@@ -73,7 +73,7 @@ func TestMoveLegacyRecords(t *testing.T) {
 		}
 	}
 	var n int
-	if err := db.w.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master WHERE name IN ('records', 'cdr_text', 'vars')").Scan(&n); err != nil || n != 0 {
+	if err := db.shards[0].w.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master WHERE name IN ('records', 'cdr_text', 'vars')").Scan(&n); err != nil || n != 0 {
 		t.Errorf("old tables left: %d (%v)", n, err)
 	}
 }

@@ -27,11 +27,11 @@ func TestPlansWalkNewestFirst(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%q: %v", q, err)
 		}
-		p, err := db.plan(ctx, cdr.Query{Filter: f, Domain: "example.com"}, true)
+		p, err := db.shards[0].plan(ctx, cdr.Query{Filter: f, Domain: "example.com"}, 1<<63-1)
 		if err != nil {
 			t.Fatalf("%q: %v", q, err)
 		}
-		rows, err := db.r.QueryContext(ctx, "EXPLAIN QUERY PLAN SELECT "+p.key+" FROM "+p.from+p.where()+" ORDER BY "+p.key+" DESC LIMIT 51", p.args...)
+		rows, err := db.shards[0].r.QueryContext(ctx, "EXPLAIN QUERY PLAN SELECT "+p.key+" FROM "+p.from+p.where()+" ORDER BY "+p.key+" DESC LIMIT 51", p.args...)
 		if err != nil {
 			t.Fatalf("%q: %v", q, err)
 		}

@@ -1,0 +1,198 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ringo-pbx/ringo/internal/cdr"
+	"github.com/ringo-pbx/ringo/internal/cdr/cdrgen"
+)
+
+// The benchmark database is generated once per process, with the same
+// records and queries as the SQLite engine's benchmark:
+//
+//	RINGO_CDR_BENCH_N=200000 go test -run '^$' -bench . -benchtime 200x ./internal/cdr/postgres/
+//
+// It runs on the throwaway cluster (fsync off) unless RINGO_TEST_POSTGRES
+// names a server: ingest figures are only comparable on a server that syncs.
+var bench struct {
+	once sync.Once
+	db   *DB
+	drop func(context.Context) error
+	n    int
+	rate float64
+	size int64
+	err  error
+}
+
+func benchDB(b *testing.B) *DB {
+	bench.once.Do(func() {
+		bench.n = 200_000
+		if s := os.Getenv("RINGO_CDR_BENCH_N"); s != "" {
+			if bench.n, bench.err = strconv.Atoi(s); bench.err != nil {
+				return
+			}
+		}
+		var dsn string
+		dsn, bench.drop = pg.Create(b)
+		ctx := context.Background()
+		if bench.db, bench.err = Open(ctx, dsn); bench.err != nil {
+			return
+		}
+		rng := rand.New(rand.NewPCG(1, 2))
+		const batch = 1000
+		start := time.Now()
+		recs := make([]cdr.Record, 0, batch)
+		for i := 0; i < bench.n; i++ {
+			recs = append(recs, cdrgen.Record(rng, i, bench.n))
+			if len(recs) == batch || i == bench.n-1 {
+				if bench.err = bench.db.PutBatch(ctx, recs); bench.err != nil {
+					return
+				}
+				recs = recs[:0]
+			}
+		}
+		bench.rate = float64(bench.n) / time.Since(start).Seconds()
+		// As after autovacuum has run: the GIN pending lists merged, the statistics fresh.
+		if _, bench.err = bench.db.pool.Exec(ctx, "VACUUM ANALYZE cdr_records"); bench.err != nil {
+			return
+		}
+		var table, index int64
+		if bench.err = bench.db.pool.QueryRow(ctx, `SELECT pg_total_relation_size('cdr_records'), pg_indexes_size('cdr_records')`).Scan(&bench.size, &index); bench.err != nil {
+			return
+		}
+		table = bench.size - index
+		fmt.Fprintf(os.Stderr, "cdr bench: %d records, ingest %.0f records/s (batches of %d, generation included), %.1f MiB on disk (%.1f MiB table and TOAST, %.1f MiB indexes)\n",
+			bench.n, bench.rate, batch, float64(bench.size)/(1<<20), float64(table)/(1<<20), float64(index)/(1<<20))
+		rows, err := bench.db.pool.Query(ctx, `SELECT c.relname, pg_relation_size(c.oid) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+			WHERE i.indrelid = 'cdr_records'::regclass ORDER BY 2 DESC`)
+		if err != nil {
+			bench.err = err
+			return
+		}
+		for rows.Next() {
+			var name string
+			var size int64
+			if bench.err = rows.Scan(&name, &size); bench.err != nil {
+				rows.Close()
+				return
+			}
+			fmt.Fprintf(os.Stderr, "cdr bench:   %-22s %6.1f MiB\n", name, float64(size)/(1<<20))
+		}
+		rows.Close()
+	})
+	if bench.err != nil {
+		b.Fatal(bench.err)
+	}
+	return bench.db
+}
+
+// closeBench drops the benchmark database (TestMain calls it).
+func closeBench() {
+	if bench.db != nil {
+		bench.db.Close()
+	}
+	if bench.drop != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := bench.drop(ctx); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+		}
+	}
+}
+
+func BenchmarkSearch(b *testing.B) {
+	for _, bc := range []struct{ name, q string }{
+		{"Digits", "4567"},
+		{"DigitsMonth", "1234 from:2026-10-01 to:2026-10-31"},
+		{"NameOutcome", "иванов outcome:noanswer"},
+		{"Name", "smith"},
+		{"DigitsDateOutcome", "916 from:2026-06-01 to:2026-11-23 outcome:answered"},
+		{"Latest", ""},
+		{"Var", "var:crm=4242"},
+		{"DirectionDuration", "direction:inbound dur>300 -has:recording"},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			db := benchDB(b)
+			f, err := cdr.ParseQuery(bc.q)
+			if err != nil {
+				b.Fatal(err)
+			}
+			ctx := context.Background()
+			var n int
+			for b.Loop() {
+				p, err := db.Search(ctx, cdr.Query{Filter: f})
+				if err != nil {
+					b.Fatal(err)
+				}
+				n = len(p.Records)
+			}
+			b.ReportMetric(float64(n), "hits")
+		})
+	}
+	for _, bc := range []struct{ name, q string }{
+		{"FacetsDigits", "1234"},
+		{"FacetsNameMonth", "иванов from:2026-10-01 to:2026-10-31"},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			db := benchDB(b)
+			f, err := cdr.ParseQuery(bc.q)
+			if err != nil {
+				b.Fatal(err)
+			}
+			ctx := context.Background()
+			var total int64
+			for b.Loop() {
+				fc, err := db.Facets(ctx, cdr.Query{Filter: f})
+				if err != nil {
+					b.Fatal(err)
+				}
+				total = fc.Total
+			}
+			b.ReportMetric(float64(total), "matches")
+		})
+	}
+}
+
+// BenchmarkWriter measures durable writes through the batching Writer from
+// many goroutines (each Write waits for its commit), on a fresh database.
+func BenchmarkWriter(b *testing.B) {
+	db, err := Open(context.Background(), pg.DB(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	w := cdr.NewWriter(db, cdr.WriterOptions{MaxBatch: 512})
+	defer w.Close()
+	var mu sync.Mutex
+	seed := uint64(0)
+	next := 0
+	b.SetParallelism(32) // 64 writers on 2 cores: call ends arrive concurrently
+	b.ResetTimer()
+	start := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		mu.Lock()
+		seed++
+		rng := rand.New(rand.NewPCG(seed, 7))
+		mu.Unlock()
+		for pb.Next() {
+			mu.Lock()
+			i := next
+			next++
+			mu.Unlock()
+			r := cdrgen.Record(rng, i, 1_000_000)
+			r.ID = fmt.Sprintf("w%09d", i)
+			if err := w.Write(context.Background(), r); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "records/s")
+}

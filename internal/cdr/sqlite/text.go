@@ -1,0 +1,158 @@
+package sqlite
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"slices"
+	"strings"
+	"unicode"
+
+	"github.com/ringo-pbx/ringo/internal/cdr"
+	"golang.org/x/text/runes"
+	"golang.org/x/text/transform"
+	"golang.org/x/text/unicode/norm"
+)
+
+// fold maps ё to е, as Russian text is commonly written both ways;
+// unicode61's remove_diacritics covers Latin letters only.
+var fold = strings.NewReplacer("ё", "е", "Ё", "Е")
+
+// textOf is what rec_text's body column indexes for r: every searchable
+// word once, lower-cased, without the numbers (rec_digits has them: a query
+// made of digits is a digit fragment, never a word) and without what an
+// address repeats. words are the same words, for the vocabulary.
+func textOf(r *cdr.Record) (body string, words []string) {
+	add := func(ss ...string) {
+		for _, s := range ss {
+			for _, w := range tokens(fold.Replace(s)) {
+				if !slices.Contains(words, w) {
+					words = append(words, w)
+				}
+			}
+		}
+	}
+	party := func(p cdr.Party) {
+		add(p.Account, p.Name)
+		if p.Address == "" {
+			return
+		}
+		// sip:user@host: the user part is usually the number or the
+		// account, and the host the record's own domain.
+		addr := p.Address
+		if i := strings.IndexByte(addr, ':'); i >= 0 && !strings.ContainsAny(addr[:i], "@.") {
+			addr = addr[i+1:]
+		}
+		user, host, ok := strings.Cut(addr, "@")
+		if !ok {
+			user, host = "", addr
+		}
+		if user != p.Account {
+			add(user)
+		}
+		if host != r.Domain {
+			add(host)
+		}
+	}
+	party(r.Caller)
+	party(r.Callee)
+	add(r.Route.Target)
+	for _, l := range r.Legs {
+		party(l.Party)
+	}
+	keys := make([]string, 0, len(r.Variables))
+	for k := range r.Variables {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		add(k, r.Variables[k])
+	}
+	add(r.Tags...)
+	return strings.Join(words, " "), words
+}
+
+// tokens splits s into lower-case words the way FTS5's unicode61 tokenizer
+// does (letters and digits are word characters), leaving out words made of
+// digits only.
+func tokens(s string) []string {
+	var out []string
+	for _, w := range strings.FieldsFunc(s, func(c rune) bool { return !unicode.IsLetter(c) && !unicode.IsNumber(c) }) {
+		if cdr.Digits(w) != w {
+			out = append(out, strings.ToLower(w))
+		}
+	}
+	return out
+}
+
+// foldWord is the vocabulary's lookup form of a word: lower case without
+// diacritics, so that "jose" finds "José" (FTS5 folds Latin diacritics the
+// same way) and "иван" finds "йван" (a lookup may find more words than FTS5
+// would; each is then matched exactly by FTS5 itself).
+func foldWord(w string) string {
+	out, _, err := transform.String(transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC), strings.ToLower(fold.Replace(w)))
+	if err != nil {
+		return strings.ToLower(w)
+	}
+	return out
+}
+
+// Exact-match keys (account:, var:, tag:) are single tokens in rec_text's
+// keys column: a kind letter and the value in hex, which unicode61 keeps as
+// one token, so "account:u100" cannot match "u1000" or a word of a name.
+// FTS5 writes them as a log-structured index: a B-tree per key kind would
+// take a random page write per record once it outgrows the cache.
+const (
+	keyAccount = 'a'
+	keyVar     = 'v'
+	keyTag     = 't'
+)
+
+func keyToken(kind byte, s string) string {
+	if len(s) > 64 {
+		sum := sha256.Sum256([]byte(s))
+		s = string(sum[:16])
+	}
+	return string(kind) + hex.EncodeToString([]byte(s))
+}
+
+func varKey(name, value string) string { return name + "\x00" + value }
+
+// keysOf is what rec_text's keys column holds for r.
+func keysOf(r *cdr.Record) string {
+	var keys []string
+	add := func(k string) {
+		if !slices.Contains(keys, k) {
+			keys = append(keys, k)
+		}
+	}
+	for _, a := range []string{r.Caller.Account, r.Callee.Account} {
+		if a != "" {
+			add(keyToken(keyAccount, a))
+		}
+	}
+	for k, v := range r.Variables {
+		add(keyToken(keyVar, varKey(k, v)))
+	}
+	for _, t := range r.Tags {
+		add(keyToken(keyTag, t))
+	}
+	slices.Sort(keys)
+	return strings.Join(keys, " ")
+}
+
+// digitsOf is what rec_digits indexes for r: each distinct number once.
+func digitsOf(r *cdr.Record) string {
+	var seen []string
+	add := func(s string) {
+		if d := cdr.Digits(s); len(d) >= cdr.MinDigits && !slices.Contains(seen, d) {
+			seen = append(seen, d)
+		}
+	}
+	add(r.Caller.Number)
+	add(r.Callee.Number)
+	add(r.Dialled)
+	for _, l := range r.Legs {
+		add(l.Party.Number)
+	}
+	return strings.Join(seen, " ")
+}
