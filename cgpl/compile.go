@@ -32,6 +32,7 @@ type Module struct {
 	sections map[string]*code
 	globals  []globalVar // in the order they are initialised
 	nglobals int         // task variables (a name declared twice is one variable)
+	links    *linkSet    // the modules it calls, when an Environment linked it
 }
 
 type globalVar struct {
@@ -69,7 +70,14 @@ type code struct {
 	nparams int
 	nlocals int
 	body    stmtFn
-	ext     bool // external: lives in another module (not yet supported at run time)
+	// ext marks an external declaration: the section lives in module
+	// moduleName ("" when the declaration names none), where its
+	// lower-case name is local. (After the fields a call reads, which
+	// stay in one cache line.)
+	ext        bool
+	moduleName string
+	local      string
+	pos        Pos
 }
 
 // invoke runs the section with its locals already in place (the arguments
@@ -101,9 +109,6 @@ func (t *Task) invokeWith(cd *code, n int, args []exprFn, f *frame, pos Pos) Val
 }
 
 func (c *code) invoke(t *Task, locals []Value, pos Pos) Value {
-	if c.ext {
-		t.fail(pos, "%s is external; modules are not supported yet", c.name)
-	}
 	if c.body == nil {
 		t.fail(pos, "%s is declared but not defined", c.name)
 	}
@@ -143,7 +148,8 @@ func Compile(filename string, src []byte, reg *Registry) (*Module, error) {
 	for _, s := range prog.Sections {
 		key := s.Key()
 		if _, ok := c.mod.sections[key]; !ok {
-			c.mod.sections[key] = &code{name: s.QualName(), kind: s.Kind, nparams: len(s.Params), ext: s.External}
+			c.mod.sections[key] = &code{name: s.QualName(), pos: s.Pos, kind: s.Kind, nparams: len(s.Params),
+				ext: s.External, moduleName: s.Module, local: s.LName}
 		}
 	}
 	for _, v := range prog.Vars {
@@ -1087,13 +1093,16 @@ func (c *compiler) call(sc *scope, e Expr, wantValue bool) exprFn {
 		if cd.kind == EntrySection {
 			c.errorf(pos, "%s is an entry; entries are started, not called", cd.name)
 		}
+		if cd.ext {
+			return c.externalCall(cd, pos, args)
+		}
 		return func(t *Task, f *frame) Value {
 			// The callee's locals are a window of the task's stack; the
 			// arguments are evaluated straight into its parameter slots
 			// (calls made while evaluating them use the stack above).
 			n := cd.nlocals
 			if n < nargs {
-				n = nargs // an external or undefined section: invoke raises
+				n = nargs // an undefined section: invoke raises
 			}
 			return t.invokeWith(cd, n, args, f, pos)
 		}
@@ -1188,11 +1197,16 @@ func callByName(pos Pos, proc bool, args []exprFn) exprFn {
 	name, rest := args[0], args[1:]
 	nargs := len(rest)
 	return func(t *Task, f *frame) Value {
-		cd, err := t.sectionByName(proc, name(t, f), nargs)
+		m, cd, err := t.sectionByName(proc, name(t, f), nargs)
 		if err != nil {
 			t.check(pos, err)
 		}
-		r := t.invokeWith(cd, max(cd.nlocals, nargs), rest, f, pos)
+		var r Value
+		if m == t.mod {
+			r = t.invokeWith(cd, max(cd.nlocals, nargs), rest, f, pos)
+		} else {
+			r = t.invokeIn(m, cd, max(cd.nlocals, nargs), rest, f, pos)
+		}
 		if proc {
 			return nil
 		}
@@ -1201,29 +1215,52 @@ func callByName(pos Pos, proc bool, args []exprFn) exprFn {
 }
 
 // sectionByName finds the section that ProcCall (proc) or FuncCall names
-// and checks that it is of the right kind and takes nargs arguments.
-func (t *Task) sectionByName(proc bool, v Value, nargs int) (*code, error) {
+// ("name" in the running module, "M::name" in module M) and checks that it
+// is of the right kind and takes nargs arguments.
+func (t *Task) sectionByName(proc bool, v Value, nargs int) (*Module, *code, error) {
 	fname, want := "FuncCall", FunctionSection
 	if proc {
 		fname, want = "ProcCall", ProcedureSection
 	}
 	s, ok := v.(String)
 	if !ok {
-		return nil, Throw("%s: the section name must be a string, not %s", fname, TypeName(v))
+		return nil, nil, Throw("%s: the section name must be a string, not %s", fname, TypeName(v))
 	}
-	if strings.Contains(string(s), "::") {
-		return nil, Throw("%s: %s is in another module; calling sections of other modules is not supported yet", fname, string(s))
+	m := t.mod
+	var cd *code
+	mname, name, qualified := strings.Cut(string(s), "::")
+	if qualified {
+		if !isModuleName(mname) || name == "" {
+			return nil, nil, Throw("%s: %q is not a section name", fname, string(s))
+		}
+		var err error
+		m, cd, err = t.moduleSection(mname, strings.ToLower(name))
+		if err != nil {
+			if ctxErr := t.ctx.Err(); ctxErr != nil {
+				return nil, nil, ctxErr
+			}
+			return nil, nil, Throw("%s: %v", fname, err)
+		}
+	} else {
+		cd = t.mod.sections[strings.ToLower(string(s))]
+		if cd != nil && cd.ext {
+			cd = nil // declared here, defined in its module: call it as M::name
+		}
 	}
-	cd := t.mod.sections[strings.ToLower(string(s))]
+	if cd == nil {
+		return nil, nil, Throw("%s: this program has no %s %s", fname, want, string(s))
+	}
+	display := cd.name
+	if qualified {
+		display = mname + "::" + cd.name
+	}
 	switch {
-	case cd == nil:
-		return nil, Throw("%s: this program has no %s %s", fname, want, string(s))
 	case cd.kind != want:
-		return nil, Throw("%s: %s is %s %s, not %s %s", fname, cd.name, article(cd.kind), cd.kind, article(want), want)
+		return nil, nil, Throw("%s: %s is %s %s, not %s %s", fname, display, article(cd.kind), cd.kind, article(want), want)
 	case cd.nparams != nargs:
-		return nil, Throw("%s: %s %s takes %s, got %d", fname, cd.kind, cd.name, synPlural(cd.nparams, "argument"), nargs)
+		return nil, nil, Throw("%s: %s %s takes %s, got %d", fname, cd.kind, display, synPlural(cd.nparams, "argument"), nargs)
 	}
-	return cd, nil
+	return m, cd, nil
 }
 
 func article(k SectionKind) string {
@@ -1242,13 +1279,13 @@ func callByNameFn(proc bool) func(t *Task, args []Value) (Value, error) {
 		if len(args) == 0 {
 			return nil, Throw("the section name is missing")
 		}
-		cd, err := t.sectionByName(proc, args[0], len(args)-1)
+		m, cd, err := t.sectionByName(proc, args[0], len(args)-1)
 		if err != nil {
 			return nil, err
 		}
 		base, locals := t.window(max(cd.nlocals, len(args)-1))
 		copy(locals, args[1:])
-		r := cd.invoke(t, locals, Pos{})
+		r := t.runIn(m, cd, locals, Pos{})
 		clearValues(locals)
 		t.sp = base
 		if proc {

@@ -23,6 +23,10 @@ import (
 // written from the language spec (shared/research/cgpl.md sections 1-4) and
 // docs/cgpl.md, not from what the implementation printed.
 //
+// The modules the programs call (M::F, ProcCall("M::F")) and the files
+// ReadEnvirFile reads are in testdata/conformance/modules: M.sppr is
+// module M, and names in messages are modules/M.sppr.
+//
 // testdata/conformance/errors holds programs that must fail: a compile error
 // (the golden is the exact error text, hints included) or a program
 // exception (the golden is the SysLog lines before it, then the exception
@@ -56,7 +60,8 @@ func conformanceResult(t *testing.T, rel string, src []byte) (out string, failed
 			out, failed = b.String(), true
 		}
 	}()
-	mod, err := cgpl.Compile(rel, src, cgpl.NewRegistry())
+	env := cgpl.NewEnvironment(moduleLoader{}, cgpl.NewRegistry())
+	mod, err := env.Compile(context.Background(), rel, src)
 	if err != nil {
 		var el cgpl.ErrorList
 		if !errors.As(err, &el) {
@@ -85,11 +90,21 @@ func conformanceResult(t *testing.T, rel string, src []byte) (out string, failed
 	return b.String(), false
 }
 
+// moduleLoader is the conformance programs' environment.
+type moduleLoader struct{}
+
+func (moduleLoader) Load(ctx context.Context, name string) ([]byte, string, error) {
+	return cgpl.FSLoader{FS: os.DirFS(conformanceDir)}.Load(ctx, "modules/"+name)
+}
+
 func TestConformance(t *testing.T) {
 	var files []string
 	err := filepath.WalkDir(conformanceDir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
+		}
+		if d.IsDir() && d.Name() == "modules" {
+			return filepath.SkipDir // called by the programs, not programs themselves
 		}
 		if !d.IsDir() && strings.HasSuffix(path, ".sppr") {
 			rel, err := filepath.Rel(conformanceDir, path)

@@ -22,8 +22,9 @@ import (
 
 // StringOf is the String(x) function: a string as is, a number in decimal,
 // a datablock's bytes, a timestamp as DD-MM-YYYY_HH:MM:SS (PAST / FUTURE for
-// the special ones), an IP address as [addr]:port, null as null, anything
-// else as its textual representation.
+// the special ones), an IP address as [addr]:port, an XML object its text
+// (its own text pieces, joined), null as null, anything else as its textual
+// representation.
 func StringOf(v Value) (Value, error) {
 	switch x := v.(type) {
 	case nil:
@@ -38,6 +39,8 @@ func StringOf(v Value) (Value, error) {
 		return String(timeText(x)), nil
 	case IP:
 		return String(ipText(x)), nil
+	case *XML:
+		return String(x.Text()), nil
 	}
 	s, err := ObjectToStringChecked(v, MaxTextSize)
 	if err != nil {

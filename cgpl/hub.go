@@ -431,6 +431,8 @@ func valueSize(v Value, limit int) int {
 				n += len(k)
 				walk(x.Get(k))
 			}
+		case *XML:
+			n += x.size(limit - n + 1)
 		}
 	}
 	walk(v)

@@ -64,6 +64,15 @@ func (p *jsonPrinter) value(v Value, depth int) {
 		}
 	case IP:
 		jsonWriteString(&p.b, ipText(x))
+	case *XML:
+		var x2 boundedPrinter
+		x2.limit = p.limit - p.b.Len()
+		x2.xml(x, depth)
+		if x2.over {
+			p.over = true
+			return
+		}
+		jsonWriteString(&p.b, x2.b.String())
 	case *Array:
 		p.list(x, depth, '[', ']', "null", p.value)
 	case *Dict:

@@ -5,14 +5,29 @@ import "slices"
 // This file holds the array functions (spec §4.7). The procedures
 // (AddElement, InsertElement, RemoveElement, SortStrings) return null.
 
-// AddElement appends x to an array; anything else raises.
+// AddElement appends x to an array, or adds x (a string: text; an XML
+// object: a sub-element, shared) to an XML object; anything else raises.
 func AddElement(target, x Value) error {
-	a, ok := target.(*Array)
-	if !ok {
-		return Throw("AddElement: the target must be an array, not %s", TypeName(target))
+	switch t := target.(type) {
+	case *Array:
+		t.Elems = append(t.Elems, x)
+		return nil
+	case *XML:
+		switch e := x.(type) {
+		case String:
+			if err := t.AddText(string(e)); err != nil {
+				return Throw("AddElement: %v", err)
+			}
+		case *XML:
+			if err := t.AddChild(e); err != nil {
+				return Throw("AddElement: %v", err)
+			}
+		default:
+			return Throw("AddElement: an XML object takes a string or an XML object, not %s", TypeName(x))
+		}
+		return nil
 	}
-	a.Elems = append(a.Elems, x)
-	return nil
+	return Throw("AddElement: the target must be an array or an XML object, not %s", TypeName(target))
 }
 
 // InsertElement inserts x before index i (a number or a decimal string,

@@ -16,7 +16,7 @@ func TestArrayFunctions(t *testing.T) {
 		{"AddElement", func(a *Array) []Value { return []Value{a, String("test")} }, "(#1,#4,#9,#16,#25,test)", false},
 		{"AddElement", func(a *Array) []Value { return []Value{a, nil} }, "(#1,#4,#9,#16,#25,#null#)", false},
 		{"AddElement", func(a *Array) []Value { return []Value{a, a} }, "(#1,#4,#9,#16,#25,#null#)", false}, // itself: printed as #null#
-		{"AddElement", func(*Array) []Value { return []Value{NewDict(), Number(1)} }, "AddElement: the target must be an array, not dictionary", true},
+		{"AddElement", func(*Array) []Value { return []Value{NewDict(), Number(1)} }, "AddElement: the target must be an array or an XML object, not dictionary", true},
 		{"AddElement", func(*Array) []Value { return []Value{nil, Number(1)} }, "not null", true},
 		{"InsertElement", func(a *Array) []Value { return []Value{a, Number(2), String("Jack")} }, "(#1,#4,Jack,#9,#16,#25)", false},
 		{"InsertElement", func(a *Array) []Value { return []Value{a, String("0"), Number(0)} }, "(#0,#1,#4,#9,#16,#25)", false},

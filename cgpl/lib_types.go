@@ -38,6 +38,9 @@ func SameObject(a, b Value) bool {
 	case *Dict:
 		y, ok := b.(*Dict)
 		return ok && x == y
+	case *XML:
+		y, ok := b.(*XML)
+		return ok && x == y
 	case Handle:
 		y, ok := b.(Handle)
 		return ok && sameHandle(x, y)
@@ -45,9 +48,10 @@ func SameObject(a, b Value) bool {
 	return false
 }
 
-// CopyValue is Copy(x): a deep copy. Arrays and dictionaries are copied with
-// their elements (sharing and cycles are preserved in the copy), strings
-// and datablocks get fresh storage, handles are returned as they are.
+// CopyValue is Copy(x): a deep copy. Arrays, dictionaries and XML objects
+// are copied with their elements (sharing and cycles are preserved in the
+// copy), strings and datablocks get fresh storage, handles are returned as
+// they are.
 func CopyValue(v Value) Value {
 	return copyValue(v, map[any]Value{})
 }
@@ -78,6 +82,8 @@ func copyValue(v Value, done map[any]Value) Value {
 			c.vals[k] = copyValue(x.vals[k], done)
 		}
 		return c
+	case *XML:
+		return x.copyInto(done)
 	}
 	return v
 }
@@ -99,7 +105,8 @@ func LengthOf(v Value) Number {
 }
 
 // ObjectClassOf is ObjectClass(x): STString, STNumber, STData, STDate,
-// STIPAddress, STArray, STDictionary, the kind of a handle, null for null.
+// STIPAddress, STArray, STDictionary, STXML, the kind of a handle, null for
+// null.
 func ObjectClassOf(v Value) Value {
 	switch x := v.(type) {
 	case nil:
@@ -118,6 +125,8 @@ func ObjectClassOf(v Value) Value {
 		return String("STArray")
 	case *Dict:
 		return String("STDictionary")
+	case *XML:
+		return String("STXML")
 	case Handle:
 		if x == nil {
 			return nil
@@ -160,7 +169,7 @@ func libTypes() []Pure {
 		is("IsData", func(v Value) bool { _, ok := v.(Data); return ok }),
 		is("IsArray", func(v Value) bool { _, ok := v.(*Array); return ok }),
 		is("IsDictionary", func(v Value) bool { _, ok := v.(*Dict); return ok }),
-		is("IsXML", func(Value) bool { return false }),
+		is("IsXML", func(v Value) bool { _, ok := v.(*XML); return ok }),
 		is("IsTask", isTaskHandle),
 	}
 }

@@ -26,16 +26,19 @@ func Library() []Pure {
 	l = append(l, libTime()...)
 	l = append(l, TimeFuncs(time.Now, func() *time.Location { return time.Local })...)
 	l = append(l, libData()...)
+	l = append(l, libCrypto()...)
 	l = append(l, libArrays()...)
 	l = append(l, libDicts()...)
 	l = append(l, libConvert()...)
+	l = append(l, libXML()...)
 	return l
 }
 
 // LibraryProcedures lists the functions of Library that are procedures in
 // CG/PL (called as statements; their result is always null).
 func LibraryProcedures() []string {
-	return []string{"Void", "AddElement", "InsertElement", "RemoveElement", "SortStrings", "SetCaseSensitive"}
+	return []string{"Void", "AddElement", "InsertElement", "RemoveElement", "SortStrings", "SetCaseSensitive",
+		"SetNamespace", "SetAttribute"}
 }
 
 // digestHash returns the hash of a CryDigest algorithm name, or nil.
@@ -119,7 +122,7 @@ func libData() []Pure {
 	}
 }
 
-// textArg gives the text of a ToObject / JSONToObject argument.
+// textArg gives the text of a JSONToObject argument.
 func textArg(fn string, v Value) (string, error) {
 	switch x := v.(type) {
 	case String:
@@ -130,18 +133,41 @@ func textArg(fn string, v Value) (string, error) {
 	return "", Throw("%s: the argument must be a string or a datablock, not %s", fn, TypeName(v))
 }
 
+// toObjectFn is ToObject(x): the value a string or datablock represents
+// textually, or an XML object in its XML representation; null when the
+// conversion fails. budget, when not nil, is the memory left to the task:
+// running past it raises.
+func toObjectFn(name string, arg Value, budget *int64) (Value, error) {
+	if x, ok := arg.(*XML); ok {
+		v, err := XMLToObject(x)
+		if err != nil {
+			return nil, Throw("%s: %v", name, err)
+		}
+		return v, nil
+	}
+	var s string
+	switch x := arg.(type) {
+	case String:
+		s = string(x)
+	case Data:
+		s = string(x)
+	default:
+		return nil, Throw("%s: the argument must be a string, a datablock or an XML object, not %s", name, TypeName(arg))
+	}
+	v, err := toObject(s, budget)
+	if err == errXMLMemory {
+		return nil, err
+	}
+	if err != nil {
+		return nil, nil // a failed conversion gives null
+	}
+	return v, nil
+}
+
 func libConvert() []Pure {
 	toObject := func(name string) Pure {
 		return Pure{Name: name, MinArgs: 1, MaxArgs: 1, Fn: func(a []Value) (Value, error) {
-			s, err := textArg(name, a[0])
-			if err != nil {
-				return nil, err
-			}
-			v, err := ToObject(s)
-			if err != nil {
-				return nil, nil // a failed conversion gives null
-			}
-			return v, nil
+			return toObjectFn(name, a[0], nil)
 		}}
 	}
 	return []Pure{

@@ -132,11 +132,13 @@ func TestLibraryNamesAndArity(t *testing.T) {
 		"Number", "RandomNumber",
 		"Date", "GMTTime", "LocalTime", "GMTToLocal", "LocalToGMT", "Year", "Month", "MonthNum", "MonthDay",
 		"WeekDay", "YearDay", "TimeOfDay", "DateNumber", "DateByMonthDay", "DateByYearDay", "GetTimeZoneName",
-		"IPAddress", "RandomData", "EmptyData", "CryDigest",
+		"IPAddress", "RandomData", "EmptyData", "CryDigest", "CryEncrypt", "CryDecrypt",
 		"NewArray", "AddElement", "InsertElement", "RemoveElement", "Invert", "Find", "SortStrings",
 		"NewDictionary", "SetCaseSensitive",
 		"ObjectToString", "ToObject", "TextToObject", "ObjectToJSON", "JSONToObject",
 		"Base64Encode", "Base64Decode", "Convert",
+		"NewXML", "SetNamespace", "GetNamespace", "GetPrefix", "SetAttribute", "GetAttribute",
+		"XMLBody", "XMLType", "XMLPrefix", "ObjectToXML",
 	}
 	for _, n := range want {
 		if !seen[strings.ToLower(n)] {
@@ -170,7 +172,7 @@ func TestLibraryConversions(t *testing.T) {
 		{fn: "ToObject", args: []Value{Data("{x=y;}")}, want: ltV(t, "{x=y;}")},
 		{fn: "ToObject", args: []Value{String("#null#")}, want: nil},
 		{fn: "ToObject", args: []Value{String("(a,")}, want: nil},
-		{fn: "ToObject", args: []Value{Number(1)}, exc: "ToObject: the argument must be a string or a datablock, not number"},
+		{fn: "ToObject", args: []Value{Number(1)}, exc: "ToObject: the argument must be a string, a datablock or an XML object, not number"},
 		{fn: "TextToObject", args: []Value{String("#5")}, want: Number(5)},
 		{fn: "ObjectToJSON", args: []Value{ltV(t, `{a=(#1,x);}`)}, want: String(`{"a":[1,"x"]}`)},
 		{fn: "ObjectToJSON", args: []Value{nil}, want: String("null")},

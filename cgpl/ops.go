@@ -13,8 +13,8 @@ import (
 // §3.3). A type mismatch is a program exception naming both types.
 
 // TypeName names the type of v for messages: "null", "string", "number",
-// "datablock", "timestamp", "IP address", "array", "dictionary", or the kind
-// of a host handle.
+// "datablock", "timestamp", "IP address", "array", "dictionary", "XML
+// object", or the kind of a host handle.
 func TypeName(v Value) string {
 	switch x := v.(type) {
 	case nil:
@@ -33,6 +33,8 @@ func TypeName(v Value) string {
 		return "array"
 	case *Dict:
 		return "dictionary"
+	case *XML:
+		return "XML object"
 	case Handle:
 		if x == nil {
 			return "handle"
@@ -363,6 +365,9 @@ func opEquals(a, b Value, seen map[opPair]bool) bool {
 			}
 		}
 		return true
+	case *XML:
+		y, ok := b.(*XML)
+		return ok && xmlEquals(x, y, seen)
 	case Handle:
 		y, ok := b.(Handle)
 		return ok && sameHandle(x, y)

@@ -7,6 +7,7 @@ import (
 	"math"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 )
@@ -137,6 +138,12 @@ type TaskOptions struct {
 	// tasks a spawned task spawns inherit it. It is not called for the task
 	// the host runs itself (the host has Run's result).
 	OnExit func(t *Task, err error)
+	// Host provides the functions that need the server (the account
+	// directory, the router…); nil, or a nil field, makes them behave as
+	// without a server. Spawned tasks share it.
+	Host *Host
+
+	links *linkSet // the modules the program is linked with (from its Module)
 }
 
 // Language is the task's current language ("" for the default).
@@ -145,12 +152,18 @@ func (t *Task) Language() string { return t.opts.Language }
 // Task is one running program.
 type Task struct {
 	ctx    context.Context
-	mod    *Module
+	mod    *Module // the module whose code runs (see enterModule)
+	root   *Module // the module the task was made of
 	opts   TaskOptions
 	vars   *Dict   // Vars(), made on first use
-	global []Value // task variables, by the module's slots
+	global []Value // task variables of mod, by the module's slots
 	mem    int64
 	depth  int
+
+	// modGlobals holds the task variables of each module the task has
+	// entered, once it has called into another module.
+	modGlobals map[*Module][]Value
+	appStatus  atomic.Pointer[Value] // SetApplicationStatus
 
 	// The instruction budget: steps counts statements; at nextCheck (the
 	// end of the time slice or the budget, whichever is first) checkpoint
@@ -217,7 +230,10 @@ func (m *Module) NewTask(ctx context.Context, opts TaskOptions) *Task {
 	if opts.Limits == (Limits{}) {
 		opts.Limits = DefaultLimits()
 	}
-	t := &Task{ctx: ctx, mod: m, opts: opts}
+	if m.links != nil {
+		opts.links = m.links
+	}
+	t := &Task{ctx: ctx, mod: m, root: m, opts: opts}
 	if m.nglobals > 0 {
 		t.global = make([]Value, m.nglobals)
 	}
@@ -264,6 +280,10 @@ func (t *Task) Run(entry string) (err error) {
 	if entry == "" {
 		entry = "Main"
 	}
+	if t.modGlobals != nil { // an earlier Run called into other modules
+		t.global, t.modGlobals = t.modGlobals[t.root], nil
+	}
+	t.mod = t.root
 	sec := t.mod.sections[strings.ToLower(entry)]
 	if sec == nil || sec.kind != EntrySection {
 		return fmt.Errorf("%s: no entry %s", t.mod.file, entry)
@@ -286,12 +306,7 @@ func (t *Task) Run(entry string) (err error) {
 	}()
 	t.sp, t.depth = 0, 0
 	clear(t.stack) // left over if an earlier Run of this task ended by an exception
-	for _, g := range t.mod.globals {
-		t.global[g.slot] = nil
-		if g.init != nil {
-			t.global[g.slot] = g.init(t, &frame{locals: make([]Value, g.nlocals)})
-		}
-	}
+	t.initGlobals()
 	// Returning from the starting entry ends the task, as stop does.
 	top := sec.nlocals
 	if top > len(t.stack) {
@@ -300,6 +315,17 @@ func (t *Task) Run(entry string) (err error) {
 	t.sp = top
 	sec.invoke(t, t.stack[:top:top], t.mod.prog.Position())
 	return nil
+}
+
+// initGlobals sets the task variables of the current module to their
+// initial values.
+func (t *Task) initGlobals() {
+	for _, g := range t.mod.globals {
+		t.global[g.slot] = nil
+		if g.init != nil {
+			t.global[g.slot] = g.init(t, &frame{locals: make([]Value, g.nlocals)})
+		}
+	}
 }
 
 type cancelled struct{ err error }
@@ -543,6 +569,7 @@ func isLatinLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <
 // runtimeFuncs are the built-ins that need the running task.
 func runtimeFuncs() []Func {
 	fns := append(append(timeFuncs(), languageFuncs()...), hubFuncs()...)
+	fns = append(append(fns, hostFuncs()...), convertFuncs()...)
 	return append(fns, []Func{
 		{Name: "ProcCall", MinArgs: 1, MaxArgs: -1, Procedure: true, Fn: callByNameFn(true), byName: byNameProc},
 		{Name: "FuncCall", MinArgs: 1, MaxArgs: -1, Fn: callByNameFn(false), byName: byNameFunc},

@@ -19,6 +19,7 @@ import (
 //	dictionary  {key=value;"other key"=(1,2);}
 //	timestamp   #T23-11-2026_14:05:00 (DD-MM-YYYY_HH:MM:SS, GMT), #TPAST, #TFUTURE
 //	IP address  #I[10.0.0.1]:5060, #I[::1] (no port)
+//	XML object  <type attr="v">text<sub/></type> (its XML text)
 //	null        #null#
 
 // MaxNesting bounds the depth of nested arrays and dictionaries that
@@ -163,6 +164,12 @@ func (p *textPrinter) value(v Value, depth int) {
 		}
 		p.b.WriteByte('}')
 		delete(p.stack, x)
+	case *XML:
+		if depth >= MaxNesting {
+			p.b.WriteString("#null#")
+			return
+		}
+		p.xml(x, depth)
 	case Handle:
 		kind := "handle"
 		if x != nil {
@@ -253,7 +260,13 @@ func textWriteString(b *strings.Builder, s string) {
 // with optional white space and // or /* */ comments around and between
 // elements). "#null#" gives a nil Value and a nil error.
 func ToObject(s string) (Value, error) {
-	p := textParser{s: s}
+	return toObject(s, nil)
+}
+
+// toObject is ToObject with a memory budget (nil: none) that the values it
+// builds are charged against; it fails with errXMLMemory past it.
+func toObject(s string, budget *int64) (Value, error) {
+	p := textParser{s: s, budget: budget}
 	p.skip()
 	if p.err != nil {
 		return nil, p.err
@@ -276,9 +289,25 @@ func ToObject(s string) (Value, error) {
 }
 
 type textParser struct {
-	s   string
-	i   int
-	err error
+	s      string
+	i      int
+	err    error
+	budget *int64 // memory left to the task, when it counts
+}
+
+// use charges n bytes of what the parse builds to the budget.
+func (p *textParser) use(n int) bool {
+	if p.budget == nil {
+		return true
+	}
+	*p.budget -= int64(n)
+	if *p.budget < 0 {
+		if p.err == nil {
+			p.err = errXMLMemory
+		}
+		return false
+	}
+	return true
 }
 
 func (p *textParser) fail(format string, args ...any) error {
@@ -341,12 +370,27 @@ func (p *textParser) value(depth int) Value {
 	switch c := p.s[p.i]; c {
 	case '"':
 		s, ok := p.quoted()
-		if !ok {
+		if !ok || !p.use(16+len(s)) {
 			return nil
 		}
 		return String(s)
+	case '<':
+		x, n, err := parseXMLPrefix(p.s[p.i:], depth, p.budget)
+		if err != nil {
+			if te, ok := err.(*TextError); ok {
+				te.Offset += p.i
+			}
+			p.err = err
+			return nil
+		}
+		p.i += n
+		return x
 	case '[':
-		return p.data()
+		d := p.data()
+		if d, ok := d.(Data); ok && !p.use(24+len(d)) {
+			return nil
+		}
+		return d
 	case '(':
 		return p.array(depth)
 	case '{':
@@ -355,7 +399,11 @@ func (p *textParser) value(depth int) Value {
 		return p.hash()
 	default:
 		if textIsParsedAtomByte(c) {
-			return String(p.atom())
+			a := p.atom()
+			if !p.use(16 + len(a)) {
+				return nil
+			}
+			return String(a)
 		}
 		p.fail("unexpected %s: expected a value", p.near())
 		return nil
@@ -479,7 +527,7 @@ func (p *textParser) array(depth int) Value {
 			return a
 		}
 		v := p.value(depth + 1)
-		if p.err != nil {
+		if p.err != nil || !p.use(16) {
 			return nil
 		}
 		a.Elems = append(a.Elems, v)
@@ -547,7 +595,7 @@ func (p *textParser) dict(depth int) Value {
 			return nil
 		}
 		v := p.value(depth + 1)
-		if p.err != nil {
+		if p.err != nil || !p.use(32+len(key)) {
 			return nil
 		}
 		d.Set(key, v)

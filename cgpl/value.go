@@ -17,6 +17,7 @@ import (
 //	IP         an IP address with an optional port
 //	*Array     an array, shared by reference
 //	*Dict      a dictionary with sorted string keys, shared by reference
+//	*XML       an XML object (an element), shared by reference
 //	Handle     an object of the host (a task, a call...)
 //
 // The canonical true value is the string "YES"; any non-null value is true.

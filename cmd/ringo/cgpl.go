@@ -1,11 +1,13 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -27,7 +29,7 @@ func cgplCmd() *cobra.Command {
 			if smtpAddr != "" {
 				svc.Mail = &mail.Sender{Addr: smtpAddr}
 			}
-			mod, err := compileFile(args[0], cmd.ErrOrStderr(), svc)
+			mod, err := compileFile(cmd.Context(), args[0], cmd.ErrOrStderr(), svc)
 			if err != nil {
 				return err
 			}
@@ -55,7 +57,7 @@ func cgplCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			failed := false
 			for _, f := range args {
-				if _, err := compileFile(f, cmd.ErrOrStderr(), pbx.Services{}); err != nil {
+				if _, err := compileFile(cmd.Context(), f, cmd.ErrOrStderr(), pbx.Services{}); err != nil {
 					var ee exitError
 					if !errors.As(err, &ee) || ee.code != 2 {
 						return err
@@ -73,9 +75,11 @@ func cgplCmd() *cobra.Command {
 	return cmd
 }
 
-// compileFile compiles a program; compile errors are printed as
+// compileFile compiles a program with the modules it calls, which are
+// looked up (M.sppr for M::F) in the program's directory, the environment
+// ReadEnvirFile reads too; compile errors are printed as
 // FILE:LINE:COL: message lines and come back as exit status 2.
-func compileFile(path string, stderr io.Writer, svc pbx.Services) (*cgpl.Module, error) {
+func compileFile(ctx context.Context, path string, stderr io.Writer, svc pbx.Services) (*cgpl.Module, error) {
 	src, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -83,7 +87,8 @@ func compileFile(path string, stderr io.Writer, svc pbx.Services) (*cgpl.Module,
 	reg := cgpl.NewRegistry()
 	pbx.Declare(reg)
 	pbx.RegisterServices(reg, svc)
-	mod, err := cgpl.Compile(path, src, reg)
+	env := cgpl.NewEnvironment(cgpl.DirLoader{Dir: filepath.Dir(path)}, reg)
+	mod, err := env.Compile(ctx, path, src)
 	if err != nil {
 		var el cgpl.ErrorList
 		if errors.As(err, &el) {

@@ -66,3 +66,42 @@ func TestCgplCommands(t *testing.T) {
 		}
 	}
 }
+
+// TestCgplModules: run and check find the modules a program calls (M.sppr
+// for M::F) and the files ReadEnvirFile reads in the program's directory.
+func TestCgplModules(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, src string) string {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(src), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	write("Greet.sppr", "function Hello(n) is\n  return \"Hello, \" + n;\nend;\n")
+	write("prompt.txt", "from the environment")
+	app := write("app.sppr", "function Greet::Hello(n) external;\nentry Main is\n  SysLog(Greet::Hello(\"Jim\"));\n"+
+		"  SysLog(String(ReadEnvirFile(\"prompt.txt\")));\n  SysLog(FuncCall(\"Greet::Hello\", \"Ann\"));\nend;\n")
+	missing := write("missing.sppr", "procedure Nowhere::Run() external;\nentry Main is\n  Nowhere::Run();\nend;\n")
+	mismatch := write("mismatch.sppr", "procedure Greet::Hello(n) external;\nentry Main is\n  Greet::Hello(1);\nend;\n")
+
+	tests := []struct {
+		args     []string
+		wantCode int
+		wantOut  string
+	}{
+		{[]string{"cgpl", "run", app}, 0, "Hello, Jim\nfrom the environment\nHello, Ann\n"},
+		{[]string{"cgpl", "check", app}, 0, ""},
+		{[]string{"cgpl", "check", missing}, 2, missing + ":1:20: module Nowhere: load " + filepath.Join(dir, "Nowhere.sppr") + ": file does not exist"},
+		{[]string{"cgpl", "run", mismatch}, 2, mismatch + ":1:18: Greet::Hello is a function in module Greet (" + filepath.Join(dir, "Greet.sppr") + ":1:1), not a procedure"},
+	}
+	for _, tc := range tests {
+		out, code := runCLI(t, tc.args...)
+		if code != tc.wantCode || !strings.HasPrefix(out, tc.wantOut) {
+			t.Errorf("ringo %s: exit %d, output %q; want %d, %q", strings.Join(tc.args, " "), code, out, tc.wantCode, tc.wantOut)
+		}
+	}
+}
