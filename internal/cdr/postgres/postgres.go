@@ -253,10 +253,7 @@ func (db *DB) PutBatch(ctx context.Context, recs []cdr.Record) error {
 		if err := r.Validate(); err != nil {
 			return fmt.Errorf("put record %s: %w", r.ID, err)
 		}
-		d, err := json.Marshal(r)
-		if err != nil {
-			return fmt.Errorf("put record %s: %w", r.ID, err)
-		}
+		d := r.AppendJSON(make([]byte, 0, 1024))
 		a, err := attrsOf(r)
 		if err != nil {
 			return fmt.Errorf("put record %s: %w", r.ID, err)

@@ -196,7 +196,7 @@ func prepare(recs []cdr.Record) []prepared {
 		if out[i].err = r.Validate(); out[i].err != nil {
 			return
 		}
-		out[i].data, out[i].err = json.Marshal(r)
+		out[i].data = r.AppendJSON(make([]byte, 0, 1024))
 		out[i].text, out[i].words = textOf(r)
 		out[i].keys, out[i].digits = keysOf(r), digitsOf(r)
 	}
@@ -906,22 +906,37 @@ func (s *shard) facets(ctx context.Context, q cdr.Query, f *cdr.Facets) error {
 	if err != nil {
 		return err
 	}
-	rows, err := s.r.QueryContext(ctx, "SELECT r.outcome, r.direction, count(*) FROM "+p.from+p.where()+" GROUP BY r.outcome, r.direction", p.args...)
-	if err != nil {
+	// One pass of sums rather than GROUP BY: grouping sorts every match
+	// first, which took as long as finding them.
+	cols := make([]string, 0, len(cdr.Outcomes)+len(cdr.Directions)+1)
+	args := make([]any, 0, cap(cols)+len(p.args))
+	cols = append(cols, "count(*)")
+	for _, o := range cdr.Outcomes {
+		cols, args = append(cols, "coalesce(sum(r.outcome = ?), 0)"), append(args, string(o))
+	}
+	for _, d := range cdr.Directions {
+		cols, args = append(cols, "coalesce(sum(r.direction = ?), 0)"), append(args, string(d))
+	}
+	n := make([]int64, len(cols))
+	dst := make([]any, len(cols))
+	for i := range n {
+		dst[i] = &n[i]
+	}
+	if err := s.r.QueryRowContext(ctx, "SELECT "+strings.Join(cols, ", ")+" FROM "+p.from+p.where(), append(args, p.args...)...).Scan(dst...); err != nil {
 		return err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var o, d string
-		var n int64
-		if err := rows.Scan(&o, &d, &n); err != nil {
-			return err
+	f.Total += n[0]
+	for i, o := range cdr.Outcomes {
+		if v := n[1+i]; v > 0 {
+			f.Outcome[o] += v
 		}
-		f.Outcome[cdr.Outcome(o)] += n
-		f.Direction[cdr.Direction(d)] += n
-		f.Total += n
 	}
-	return rows.Err()
+	for i, d := range cdr.Directions {
+		if v := n[1+len(cdr.Outcomes)+i]; v > 0 {
+			f.Direction[d] += v
+		}
+	}
+	return nil
 }
 
 // stage begins a transaction and writes ps and the journal's closing ids in

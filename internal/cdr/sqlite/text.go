@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/ringo-pbx/ringo/internal/cdr"
 	"golang.org/x/text/runes"
@@ -24,11 +25,10 @@ var fold = strings.NewReplacer("ё", "е", "Ё", "Е")
 func textOf(r *cdr.Record) (body string, words []string) {
 	add := func(ss ...string) {
 		for _, s := range ss {
-			for _, w := range tokens(fold.Replace(s)) {
-				if !slices.Contains(words, w) {
-					words = append(words, w)
-				}
+			if strings.Contains(s, "ё") || strings.Contains(s, "Ё") {
+				s = fold.Replace(s)
 			}
+			words = appendTokens(words, s)
 		}
 	}
 	party := func(p cdr.Party) {
@@ -74,13 +74,46 @@ func textOf(r *cdr.Record) (body string, words []string) {
 // tokens splits s into lower-case words the way FTS5's unicode61 tokenizer
 // does (letters and digits are word characters), leaving out words made of
 // digits only.
-func tokens(s string) []string {
-	var out []string
-	for _, w := range strings.FieldsFunc(s, func(c rune) bool { return !unicode.IsLetter(c) && !unicode.IsNumber(c) }) {
-		if cdr.Digits(w) != w {
-			out = append(out, strings.ToLower(w))
+func tokens(s string) []string { return appendTokens(nil, s) }
+
+// appendTokens appends the words of s (as tokens gives them) that out does
+// not hold yet. Every record's text goes through it: it scans bytes and
+// decodes runes only outside ASCII.
+func appendTokens(out []string, s string) []string {
+	start, digits := -1, true
+	flush := func(end int) {
+		if start >= 0 && !digits {
+			w := strings.ToLower(s[start:end])
+			if !slices.Contains(out, w) {
+				out = append(out, w)
+			}
 		}
+		start, digits = -1, true
 	}
+	for i := 0; i < len(s); {
+		c := s[i]
+		var word, digit bool
+		size := 1
+		if c < utf8.RuneSelf {
+			digit = c >= '0' && c <= '9'
+			word = digit || (c|0x20 >= 'a' && c|0x20 <= 'z')
+		} else {
+			var r rune
+			r, size = utf8.DecodeRuneInString(s[i:])
+			word = unicode.IsLetter(r) || unicode.IsNumber(r)
+			digit = false
+		}
+		switch {
+		case !word:
+			flush(i)
+		case start < 0:
+			start, digits = i, digit
+		default:
+			digits = digits && digit
+		}
+		i += size
+	}
+	flush(len(s))
 	return out
 }
 
