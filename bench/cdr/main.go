@@ -64,6 +64,7 @@ func main() {
 		dir        = flag.String("dir", "", "directory of the store (default: a new temporary one, removed at the end)")
 		n          = flag.Int("n", 1_000_000, "records to generate")
 		batch      = flag.Int("batch", 1000, "records per PutBatch")
+		writers    = flag.Int("writers", 1, "goroutines calling PutBatch at once")
 		runs       = flag.Int("runs", 50, "runs of each query")
 		reuse      = flag.Bool("reuse", true, "reuse a store in -dir that already holds n records")
 		profile    = flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
@@ -78,14 +79,14 @@ func main() {
 		pprof.StartCPUProfile(f)
 		defer pprof.StopCPUProfile()
 	}
-	if err := run(*engineName, *dsn, *dir, *n, *batch, *runs, *reuse); err != nil {
+	if err := run(*engineName, *dsn, *dir, *n, *batch, *writers, *runs, *reuse); err != nil {
 		fmt.Fprintln(os.Stderr, "cdr bench:", err)
 		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }
 
-func run(engineName, dsn, dir string, n, batch, runs int, reuse bool) error {
+func run(engineName, dsn, dir string, n, batch, writers, runs int, reuse bool) error {
 	ctx := context.Background()
 	if dir == "" {
 		d, err := os.MkdirTemp("", "ringo-cdr-bench-")
@@ -139,7 +140,7 @@ func run(engineName, dsn, dir string, n, batch, runs int, reuse bool) error {
 		if f, err := st.Facets(ctx, cdr.Query{}); err != nil || f.Total > 0 {
 			return fmt.Errorf("the store is not empty (%d records, %v): give a new one", f.Total, err)
 		}
-		if err := ingest(ctx, st, n, batch); err != nil {
+		if err := ingest(ctx, st, n, batch, writers); err != nil {
 			return err
 		}
 		if err := os.WriteFile(marker, []byte(strconv.Itoa(n)), 0o644); err != nil {
@@ -168,7 +169,7 @@ func run(engineName, dsn, dir string, n, batch, runs int, reuse bool) error {
 
 // ingest generates records on every core but one and stores them in
 // batches from one goroutine, as the Writer does.
-func ingest(ctx context.Context, st cdr.Store, n, batch int) error {
+func ingest(ctx context.Context, st cdr.Store, n, batch, writers int) error {
 	type job struct {
 		i    int
 		recs []cdr.Record
@@ -225,21 +226,41 @@ func ingest(ctx context.Context, st cdr.Store, n, batch int) error {
 	cpu0 := cpuTime()
 	last := start
 	done := 0
-	for b := range batches {
-		if err := st.PutBatch(ctx, b.recs); err != nil {
-			return fmt.Errorf("ingest at %d: %w", b.i, err)
-		}
-		done += len(b.recs)
-		if time.Since(last) > 10*time.Second {
-			last = time.Now()
-			fmt.Printf("  %d records, %.0f records/s\n", done, float64(done)/time.Since(start).Seconds())
-		}
+	// writers goroutines store batches, as the Writer's committers do: one
+	// batch is prepared while another commits.
+	var (
+		wmu   sync.Mutex
+		werr  error
+		wdone sync.WaitGroup
+	)
+	for range writers {
+		wdone.Go(func() {
+			for b := range batches {
+				if err := st.PutBatch(ctx, b.recs); err != nil {
+					wmu.Lock()
+					werr = fmt.Errorf("ingest at %d: %w", b.i, err)
+					wmu.Unlock()
+					continue
+				}
+				wmu.Lock()
+				done += len(b.recs)
+				if time.Since(last) > 10*time.Second {
+					last = time.Now()
+					fmt.Printf("  %d records, %.0f records/s\n", done, float64(done)/time.Since(start).Seconds())
+				}
+				wmu.Unlock()
+			}
+		})
+	}
+	wdone.Wait()
+	if werr != nil {
+		return werr
 	}
 	wg.Wait()
 	el := time.Since(start)
 	cpu := cpuTime() - cpu0
-	fmt.Printf("ingest: %d records in %s: %.0f records/s (batches of %d); CPU %s, %.1f µs of CPU per record (generation included)\n",
-		n, el.Round(time.Millisecond), float64(n)/el.Seconds(), batch, cpu.Round(time.Millisecond), float64(cpu.Microseconds())/float64(n))
+	fmt.Printf("ingest: %d records in %s: %.0f records/s (batches of %d, %d writers); CPU %s, %.1f µs of CPU per record (generation included)\n",
+		n, el.Round(time.Millisecond), float64(n)/el.Seconds(), batch, writers, cpu.Round(time.Millisecond), float64(cpu.Microseconds())/float64(n))
 	return nil
 }
 

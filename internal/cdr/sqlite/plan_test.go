@@ -2,8 +2,10 @@ package sqlite
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ringo-pbx/ringo/internal/cdr"
 )
@@ -50,5 +52,94 @@ func TestPlansWalkNewestFirst(t *testing.T) {
 		} else {
 			t.Logf("%q: %s", q, s)
 		}
+	}
+}
+
+// Without a domain scope, full-text queries filtered by outcome or
+// direction, and their facets, never read the records table: the outcome
+// and direction are in the key.
+func TestPlansKeyOnly(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, q := range []string{"иванов outcome:noanswer", "4567 direction:inbound from:2026-10-01", "smith -outcome:answered"} {
+		f, _ := cdr.ParseQuery(q)
+		p, err := db.shards[0].plan(ctx, cdr.Query{Filter: f}, 1<<63-1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(p.from, " rec r") {
+			t.Errorf("%q joins the records: %s", q, p.from)
+		}
+	}
+}
+
+// More records than a millisecond has slots, all ending in it, are all
+// kept, found and counted.
+func TestFullMillisecond(t *testing.T) {
+	ctx := context.Background()
+	db, err := OpenWith(ctx, t.TempDir(), Options{Shards: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	end := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	var recs []cdr.Record
+	for i := range 3*slots + 7 {
+		o := cdr.Outcomes[i%len(cdr.Outcomes)]
+		recs = append(recs, cdr.Record{ID: fmt.Sprintf("m%04d", i), Domain: "example.com", Direction: cdr.Directions[i%3],
+			Outcome: o, Ended: end, Caller: cdr.Party{Name: "Same Millisecond"}})
+	}
+	// Half now, half later: the second half is older than the newest record
+	// when a newer one is written in between.
+	if err := db.PutBatch(ctx, recs[:len(recs)/2]); err != nil {
+		t.Fatal(err)
+	}
+	newer := cdr.Record{ID: "newer", Domain: "example.com", Direction: cdr.Inbound, Outcome: cdr.Answered, Ended: end.Add(time.Second)}
+	if err := db.PutBatch(ctx, []cdr.Record{newer}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.PutBatch(ctx, recs[len(recs)/2:]); err != nil {
+		t.Fatal(err)
+	}
+	f, _ := cdr.ParseQuery("millisecond")
+	fc, err := db.Facets(ctx, cdr.Query{Filter: f})
+	if err != nil || fc.Total != int64(len(recs)) {
+		t.Fatalf("%d records (%v), want %d", fc.Total, err, len(recs))
+	}
+	for i, o := range cdr.Outcomes {
+		want := int64(0)
+		for j := range recs {
+			if j%len(cdr.Outcomes) == i {
+				want++
+			}
+		}
+		if fc.Outcome[o] != want {
+			t.Errorf("outcome %s: %d, want %d", o, fc.Outcome[o], want)
+		}
+	}
+	seen := map[string]bool{}
+	q := cdr.Query{Filter: f, Limit: 50}
+	for {
+		p, err := db.Search(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range p.Records {
+			if seen[r.ID] {
+				t.Fatalf("%s twice", r.ID)
+			}
+			seen[r.ID] = true
+		}
+		if p.Next == "" {
+			break
+		}
+		q.Cursor = p.Next
+	}
+	if len(seen) != len(recs) {
+		t.Errorf("paged through %d records, want %d", len(seen), len(recs))
 	}
 }

@@ -91,11 +91,28 @@ var migrations = []string{
 	INSERT INTO rec_digits (rec_digits, rank) VALUES ('automerge', 16);`,
 }
 
-// seqBits is how many low bits of a seq count records that end in the same
-// millisecond: 4,096 per millisecond is far above any call rate.
-const seqBits = 12
+// A seq is ms<<seqBits | slot<<codeBits | outcome<<2 | direction: the end
+// time in milliseconds, a slot for records that end in the same
+// millisecond, and the outcome and direction, which facets and those
+// filters then read from the key alone, without a lookup per match.
+const (
+	seqBits  = 12
+	codeBits = 5 // outcome (3 bits, 8 outcomes) and direction (2 bits)
+	slots    = 1 << (seqBits - codeBits)
+)
 
 func seqOf(t time.Time) int64 { return max(t.UnixMilli(), 0) << seqBits }
+
+// codeOf is the outcome and direction part of r's seq.
+func codeOf(r *cdr.Record) int64 {
+	return int64(slices.Index(cdr.Outcomes, r.Outcome))<<2 | int64(slices.Index(cdr.Directions, r.Direction))
+}
+
+func slotOf(seq int64) int64 { return seq >> codeBits & (slots - 1) }
+
+// outcomeSQL and directionSQL test a seq column's code.
+func outcomeSQL(key string) string   { return "((" + key + " >> 2) & 7) = ?" }
+func directionSQL(key string) string { return "(" + key + " & 3) = ?" }
 
 // shard is one database file of the store, with its own writer.
 type shard struct {
@@ -147,8 +164,13 @@ func (s *shard) close() error { return errors.Join(s.r.Close(), s.w.Close()) }
 // from the journal of open calls in the same transaction. inserted, if not
 // nil, is told once how the inserts went, before the commit; the commit
 // then waits for beforeCommit, if not nil, and does not happen if it fails.
-func (s *shard) put(ctx context.Context, ps []prepared, closing []string, inserted func(error), beforeCommit func() error) error {
-	added, tx, err := s.stage(ctx, ps, closing)
+//
+// tx, if not nil, is a transaction already begun on s's writer: a batch
+// over several shards begins its transactions in shard order before any
+// writes, so that two batches can never each hold one shard's writer while
+// waiting for the other's.
+func (s *shard) put(ctx context.Context, tx *sql.Tx, ps []prepared, closing []string, inserted func(error), beforeCommit func() error) error {
+	added, tx, err := s.stage(ctx, tx, ps, closing)
 	if inserted != nil {
 		inserted(err)
 	}
@@ -299,14 +321,16 @@ func (s *shard) insert(ctx context.Context, tx *sql.Tx, ps []prepared) (added []
 	for i := range ps {
 		p := &ps[i]
 		r := p.r
-		base := seqOf(r.Ended)
-		var seq int64
+		// The record's slot: the next one in its millisecond (counted from
+		// the newest record, or looked up for an older one); a full
+		// millisecond spills into the next.
+		ms := seqOf(r.Ended) >> seqBits
+		var slot int64
 		switch {
-		case base > last:
-			seq = base
-		case last>>seqBits == base>>seqBits && last&(1<<seqBits-1) < 1<<seqBits-1:
-			seq = last + 1
-		default: // a record older than the newest: find a free slot in its millisecond
+		case ms > last>>seqBits || last < 0:
+		case ms == last>>seqBits:
+			slot = slotOf(last) + 1
+		default:
 			if older == nil {
 				var err error
 				if older, err = tx.PrepareContext(ctx, "SELECT coalesce(max(seq), -1) FROM rec WHERE seq BETWEEN ? AND ?"); err != nil {
@@ -319,19 +343,25 @@ func (s *shard) insert(ctx context.Context, tx *sql.Tx, ps []prepared) (added []
 					return nil, putErr(ctx, tx, ps, err)
 				}
 			}
-			var m int64
-			if err := older.QueryRowContext(ctx, base, base|(1<<seqBits-1)).Scan(&m); err != nil {
-				return nil, fmt.Errorf("put record %s: %w", r.ID, err)
-			}
-			switch {
-			case m < 0:
-				seq = base
-			case m&(1<<seqBits-1) < 1<<seqBits-1:
-				seq = m + 1
-			default:
-				return nil, fmt.Errorf("put record %s: more than %d records end in its millisecond", r.ID, 1<<seqBits)
+			for {
+				var m int64
+				if err := older.QueryRowContext(ctx, ms<<seqBits, ms<<seqBits|(1<<seqBits-1)).Scan(&m); err != nil {
+					return nil, fmt.Errorf("put record %s: %w", r.ID, err)
+				}
+				if m < 0 {
+					slot = 0
+					break
+				}
+				if slot = slotOf(m) + 1; slot < slots {
+					break
+				}
+				ms++
 			}
 		}
+		for slot >= slots {
+			ms, slot = ms+1, 0
+		}
+		seq := ms<<seqBits | slot<<codeBits | codeOf(r)
 		last = max(last, seq)
 		seqs[i] = seq
 		if err := ins["rec"].add(ctx, seq, r.ID, r.Domain, string(r.Direction), string(r.Outcome), r.Durations.Total.Milliseconds(), len(r.Recordings) > 0); err != nil {
@@ -755,9 +785,10 @@ func (s *shard) plan(ctx context.Context, q cdr.Query, before int64) (*plan, err
 	case match[cdr.OpDigits] != nil:
 		drive = cdr.OpDigits
 	}
+	needRec := false
 	if drive != "" {
 		table := ftsTable(drive)
-		p.from, p.key = table+" d CROSS JOIN rec r ON r.seq = d.rowid", "d.rowid"
+		p.from, p.key = table+" d", "d.rowid"
 		p.add("d."+table+" MATCH ?", strings.Join(match[drive], " AND "))
 	} else {
 		p.from, p.key = "rec r", "r.seq"
@@ -776,17 +807,24 @@ func (s *shard) plan(ctx context.Context, q cdr.Query, before int64) (*plan, err
 			return nil, err
 		}
 		if n < sparseLimit {
-			p.add("r.seq IN (SELECT rowid FROM "+table+" WHERE "+table+" MATCH ? AND rowid >= ? AND rowid < ?)", m, lo, hi)
+			// "+": a test on each row the driver yields, not a second driver.
+			p.add("+"+p.key+" IN (SELECT rowid FROM "+table+" WHERE "+table+" MATCH ? AND rowid >= ? AND rowid < ?)", m, lo, hi)
 		} else {
-			p.add("EXISTS (SELECT 1 FROM "+table+" x WHERE x."+table+" MATCH ? AND x.rowid = r.seq)", m)
+			p.add("EXISTS (SELECT 1 FROM "+table+" x WHERE x."+table+" MATCH ? AND x.rowid = "+p.key+")", m)
 		}
 	}
 	for _, t := range rest {
-		c, a := sqlOf(t, words)
+		c, a, rec := sqlOf(t, words, p.key)
 		p.add(c, a...)
+		needRec = needRec || rec
 	}
 	if q.Domain != "" {
 		p.add("r.domain = ?", q.Domain)
+		needRec = true
+	}
+	// The records table joins only for conditions on its columns.
+	if drive != "" && needRec {
+		p.from += " CROSS JOIN rec r ON r.seq = d.rowid"
 	}
 	return p, nil
 }
@@ -802,51 +840,49 @@ func (s *shard) count(ctx context.Context, op cdr.Op, match map[cdr.Op][]string,
 	return n, nil
 }
 
-// sqlOf renders a condition on the records r that no index drives.
-func sqlOf(f *cdr.Filter, words map[*cdr.Filter]string) (string, []any) {
+// sqlOf renders a condition that no index drives, on the seq column key or
+// on the records r; rec reports whether it reads r.
+func sqlOf(f *cdr.Filter, words map[*cdr.Filter]string, key string) (cond string, args []any, rec bool) {
 	switch f.Op {
 	case cdr.OpAnd, cdr.OpOr:
 		parts := make([]string, len(f.Args))
-		var args []any
 		for i, a := range f.Args {
-			c, aa := sqlOf(a, words)
-			parts[i], args = c, append(args, aa...)
+			c, aa, r := sqlOf(a, words, key)
+			parts[i], args, rec = c, append(args, aa...), rec || r
 		}
-		return "(" + strings.Join(parts, " "+strings.ToUpper(string(f.Op))+" ") + ")", args
+		return "(" + strings.Join(parts, " "+strings.ToUpper(string(f.Op))+" ") + ")", args, rec
 	case cdr.OpNot:
-		c, a := sqlOf(f.Args[0], words)
-		return "NOT " + c, a
+		c, a, r := sqlOf(f.Args[0], words, key)
+		return "NOT " + c, a, r
 	case cdr.OpText, cdr.OpDigits, cdr.OpAccount, cdr.OpVar, cdr.OpTag:
 		table := ftsTable(f.Op)
-		return "r.seq IN (SELECT rowid FROM " + table + " WHERE " + table + " MATCH ?)", []any{ftsMatch(f, words)}
+		return "+" + key + " IN (SELECT rowid FROM " + table + " WHERE " + table + " MATCH ?)", []any{ftsMatch(f, words)}, false
 	case cdr.OpTime:
 		var c []string
-		var a []any
 		if !f.From.IsZero() {
-			c, a = append(c, "r.seq >= ?"), append(a, seqOf(f.From))
+			c, args = append(c, key+" >= ?"), append(args, seqOf(f.From))
 		}
 		if !f.To.IsZero() {
-			c, a = append(c, "r.seq < ?"), append(a, seqOf(f.To))
+			c, args = append(c, key+" < ?"), append(args, seqOf(f.To))
 		}
-		return "(" + strings.Join(c, " AND ") + ")", a
+		return "(" + strings.Join(c, " AND ") + ")", args, false
 	case cdr.OpDirection:
-		return "r.direction = ?", []any{f.Value}
+		return directionSQL(key), []any{slices.Index(cdr.Directions, cdr.Direction(f.Value))}, false
 	case cdr.OpOutcome:
-		return "r.outcome = ?", []any{f.Value}
+		return outcomeSQL(key), []any{slices.Index(cdr.Outcomes, cdr.Outcome(f.Value))}, false
 	case cdr.OpDuration:
 		var c []string
-		var a []any
 		if f.MinMs != nil {
-			c, a = append(c, "r.duration >= ?"), append(a, *f.MinMs)
+			c, args = append(c, "r.duration >= ?"), append(args, *f.MinMs)
 		}
 		if f.MaxMs != nil {
-			c, a = append(c, "r.duration <= ?"), append(a, *f.MaxMs)
+			c, args = append(c, "r.duration <= ?"), append(args, *f.MaxMs)
 		}
-		return "(" + strings.Join(c, " AND ") + ")", a
+		return "(" + strings.Join(c, " AND ") + ")", args, true
 	case cdr.OpDomain:
-		return "r.domain = ?", []any{f.Value}
+		return "r.domain = ?", []any{f.Value}, true
 	case cdr.OpRecording:
-		return "r.has_rec = 1", nil
+		return "r.has_rec = 1", nil, true
 	}
 	panic("cdr/sqlite: unvalidated filter " + string(f.Op))
 }
@@ -906,16 +942,16 @@ func (s *shard) facets(ctx context.Context, q cdr.Query, f *cdr.Facets) error {
 	if err != nil {
 		return err
 	}
-	// One pass of sums rather than GROUP BY: grouping sorts every match
-	// first, which took as long as finding them.
+	// One pass of sums over the outcome and direction in each match's key:
+	// no lookup of the record, and no GROUP BY (which sorts every match).
 	cols := make([]string, 0, len(cdr.Outcomes)+len(cdr.Directions)+1)
 	args := make([]any, 0, cap(cols)+len(p.args))
 	cols = append(cols, "count(*)")
-	for _, o := range cdr.Outcomes {
-		cols, args = append(cols, "coalesce(sum(r.outcome = ?), 0)"), append(args, string(o))
+	for i := range cdr.Outcomes {
+		cols, args = append(cols, "coalesce(sum("+outcomeSQL(p.key)+"), 0)"), append(args, i)
 	}
-	for _, d := range cdr.Directions {
-		cols, args = append(cols, "coalesce(sum(r.direction = ?), 0)"), append(args, string(d))
+	for i := range cdr.Directions {
+		cols, args = append(cols, "coalesce(sum("+directionSQL(p.key)+"), 0)"), append(args, i)
 	}
 	n := make([]int64, len(cols))
 	dst := make([]any, len(cols))
@@ -941,10 +977,12 @@ func (s *shard) facets(ctx context.Context, q cdr.Query, f *cdr.Facets) error {
 
 // stage begins a transaction and writes ps and the journal's closing ids in
 // it, leaving the commit to the caller.
-func (s *shard) stage(ctx context.Context, ps []prepared, closing []string) ([]string, *sql.Tx, error) {
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, nil, fmt.Errorf("put %d records: %w", len(ps), err)
+func (s *shard) stage(ctx context.Context, tx *sql.Tx, ps []prepared, closing []string) ([]string, *sql.Tx, error) {
+	if tx == nil {
+		var err error
+		if tx, err = s.w.BeginTx(ctx, nil); err != nil {
+			return nil, nil, fmt.Errorf("put %d records: %w", len(ps), err)
+		}
 	}
 	if len(closing) > 0 {
 		idj, _ := json.Marshal(closing)
@@ -955,6 +993,7 @@ func (s *shard) stage(ctx context.Context, ps []prepared, closing []string) ([]s
 	}
 	var added []string
 	if len(ps) > 0 {
+		var err error
 		if added, err = s.insert(ctx, tx, ps); err != nil {
 			tx.Rollback()
 			return nil, nil, err

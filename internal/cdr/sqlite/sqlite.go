@@ -75,6 +75,7 @@ package sqlite
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -210,9 +211,20 @@ func (db *DB) PutBatch(ctx context.Context, recs []cdr.Record) error {
 		}
 		return nil
 	}
+	txs := make([]*sql.Tx, n)
+	for i, s := range db.shards {
+		tx, err := s.w.BeginTx(ctx, nil)
+		if err != nil {
+			for _, tx := range txs[:i] {
+				tx.Rollback()
+			}
+			return fmt.Errorf("put %d records: %w", len(recs), err)
+		}
+		txs[i] = tx
+	}
 	for i, s := range db.shards {
 		done.Go(func() {
-			errs[i] = s.put(ctx, parts[i], nil, func(err error) { insErrs[i] = err; inserted.Done() }, allInserted)
+			errs[i] = s.put(ctx, txs[i], parts[i], nil, func(err error) { insErrs[i] = err; inserted.Done() }, allInserted)
 		})
 	}
 	done.Wait()
@@ -437,7 +449,7 @@ func (db *DB) moveLegacy(ctx context.Context) error {
 		}
 		for i, s := range db.shards {
 			if len(parts[i]) > 0 {
-				if err := s.put(ctx, parts[i], nil, nil, nil); err != nil {
+				if err := s.put(ctx, nil, parts[i], nil, nil, nil); err != nil {
 					return fmt.Errorf("move records: %w", err)
 				}
 			}
