@@ -97,6 +97,11 @@ var migrations = []string{
 		data    text NOT NULL,
 		updated timestamptz NOT NULL
 	);`,
+	// A block-range index of the end time: records arrive in time order, so
+	// a date range is a few block ranges, and the planner intersects it with
+	// a word or digit index in a few milliseconds where the B-tree's exact
+	// bitmap of a month (850,000 rows at 10 million records) took 65 ms.
+	`CREATE INDEX IF NOT EXISTS cdr_records_ended_brin ON cdr_records USING brin (ended);`,
 }
 
 // component is this schema's row in schema_version.
@@ -124,6 +129,16 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("cdr postgres: %w", err)
+	}
+	// Plan every search with its values: a cached generic plan cannot see
+	// how selective a digit fragment or a date range is, and at 10 million
+	// records it chose a full sort of a common fragment's matches (0.6 s)
+	// over walking the time index (15 ms).
+	// JIT compilation costs more than these short queries take.
+	for k, v := range map[string]string{"plan_cache_mode": "force_custom_plan", "jit": "off"} {
+		if _, set := cfg.ConnConfig.RuntimeParams[k]; !set {
+			cfg.ConnConfig.RuntimeParams[k] = v
+		}
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
