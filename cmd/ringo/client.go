@@ -19,6 +19,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/ringo-pbx/ringo/internal/directory"
+	"github.com/ringo-pbx/ringo/internal/sip"
 )
 
 var (
@@ -539,7 +540,7 @@ func registrationsCmd() *cobra.Command {
 func callsCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "call", Short: "Live calls"}
 	cmd.AddCommand(&cobra.Command{
-		Use: "list", Short: "List live calls", Args: cobra.NoArgs,
+		Use: "list", Short: "List live calls with their media", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := newClient()
 			if err != nil {
@@ -553,18 +554,78 @@ func callsCmd() *cobra.Command {
 				printJSON(cmd, raw)
 				return nil
 			}
-			var cs []struct {
-				ID, From, To, State string
-				Started             time.Time
+			var cs []sip.CallInfo
+			if err := json.Unmarshal(raw, &cs); err != nil {
+				return fmt.Errorf("reading the call list: %w", err)
 			}
-			json.Unmarshal(raw, &cs)
 			tw := table(cmd)
-			fmt.Fprintln(tw, "ID\tFROM\tTO\tSTATE\tSINCE")
+			fmt.Fprintln(tw, "ID\tFROM\tTO\tSTATE\tSINCE\tMEDIA")
 			for _, c := range cs {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.ID, c.From, c.To, c.State, time.Since(c.Started).Round(time.Second))
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", c.ID, c.From, c.To, c.State, time.Since(c.Started).Round(time.Second), mediaBrief(c))
 			}
 			return tw.Flush()
 		},
 	})
+	cmd.AddCommand(&cobra.Command{
+		Use: "show ID", Short: "Show a live call's media chain and counters per leg", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := newClient()
+			if err != nil {
+				return err
+			}
+			var raw json.RawMessage
+			if err := c.do("GET", "/api/v1/calls/"+esc(args[0]), nil, &raw); err != nil {
+				return err
+			}
+			if jsonOut {
+				printJSON(cmd, raw)
+				return nil
+			}
+			var d sip.CallDetail
+			if err := json.Unmarshal(raw, &d); err != nil {
+				return fmt.Errorf("reading the call: %w", err)
+			}
+			printCall(cmd.OutOrStdout(), d)
+			return nil
+		},
+	})
 	return cmd
+}
+
+// mediaBrief is a call's media in a few words: its mode and, per leg,
+// the packets received and sent.
+func mediaBrief(c sip.CallInfo) string {
+	parts := []string{c.Media}
+	for _, l := range c.Legs {
+		parts = append(parts, fmt.Sprintf("%s %d/%d", l.Leg, l.PacketsIn, l.PacketsOut))
+	}
+	return strings.Join(parts, " ")
+}
+
+func printCall(w io.Writer, d sip.CallDetail) {
+	fmt.Fprintf(w, "call     %s\nfrom     %s\nto       %s\nstate    %s\nstarted  %s\n", d.ID, d.From, d.To, d.State, d.Started.Format(time.RFC3339))
+	if !d.Answered.IsZero() {
+		fmt.Fprintf(w, "answered %s\n", d.Answered.Format(time.RFC3339))
+	}
+	fmt.Fprintf(w, "media    %s\n", d.Media)
+	for _, s := range d.Sessions {
+		c := s.Counters
+		fmt.Fprintf(w, "\nleg %s (session %d)\n", s.Name, s.ID)
+		fmt.Fprintf(w, "  local    %s\n", s.Local)
+		if s.Remote != "" {
+			fmt.Fprintf(w, "  remote   %s (SDP)\n", s.Remote)
+		}
+		if s.Latched != "" {
+			fmt.Fprintf(w, "  latched  %s\n", s.Latched)
+		}
+		if len(s.Codecs) > 0 {
+			fmt.Fprintf(w, "  codecs   %s\n", strings.Join(s.Codecs, ", "))
+		}
+		if s.Direction != "" {
+			fmt.Fprintf(w, "  direction %s\n", s.Direction)
+		}
+		fmt.Fprintf(w, "  packets  in %d, out %d, lost %d, late %d, dropped %d\n", c.PacketsIn, c.PacketsOut, c.Lost, c.Late, c.Dropped)
+		fmt.Fprintf(w, "  jitter   %.1f ms\n", c.JitterMS)
+		fmt.Fprintf(w, "  chain    %s\n", strings.Join(s.Chain, " → "))
+	}
 }

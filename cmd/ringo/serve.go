@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -26,6 +27,7 @@ import (
 	cdrsqlite "github.com/ringo-pbx/ringo/internal/cdr/sqlite"
 	"github.com/ringo-pbx/ringo/internal/config"
 	"github.com/ringo-pbx/ringo/internal/directory"
+	"github.com/ringo-pbx/ringo/internal/media"
 	"github.com/ringo-pbx/ringo/internal/sip"
 	"github.com/ringo-pbx/ringo/internal/store/sqlite"
 )
@@ -137,6 +139,14 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err := sipSrv.Listen(ctx); err != nil {
 		return err
 	}
+	mediaCtx, stopMedia := context.WithCancel(context.Background())
+	defer stopMedia()
+	eng, err := mediaEngine(mediaCtx, cfg)
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	sipSrv.SetMedia(eng)
 	httpL, err := net.Listen("tcp", cfg.HTTP.Addr)
 	if err != nil {
 		return fmt.Errorf("http %s: %w", cfg.HTTP.Addr, err)
@@ -192,6 +202,50 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	<-journalDone
 	log.Info("stopped")
 	return runErr
+}
+
+// mediaEngine opens the RTP port range on the SIP listener's address (all
+// addresses when that is 0.0.0.0). The address it advertises is only the
+// default: the SIP server picks, per call, the one each phone reaches.
+func mediaEngine(ctx context.Context, cfg config.Config) (*media.Engine, error) {
+	lo, hi, err := config.PortRange(cfg.RTP.Ports)
+	if err != nil {
+		return nil, fmt.Errorf("rtp.ports: %w", err)
+	}
+	ec := media.EngineConfig{PortMin: lo, PortMax: hi}
+	if host, _, err := net.SplitHostPort(cfg.SIP.Addr); err == nil {
+		if ip, err := netip.ParseAddr(host); err == nil && !ip.IsUnspecified() {
+			ec.BindAddr = ip.Unmap()
+		}
+	}
+	for _, a := range []string{cfg.RTP.Advertise, cfg.SIP.Advertise} {
+		if ip, err := netip.ParseAddr(a); err == nil && !ip.IsUnspecified() {
+			ec.Advertise = ip.Unmap()
+			break
+		}
+	}
+	if !ec.Advertise.IsValid() && !ec.BindAddr.IsValid() {
+		ec.Advertise = firstAddress()
+	}
+	eng, err := media.NewEngine(ctx, ec)
+	if err != nil {
+		return nil, fmt.Errorf("media engine: %w", err)
+	}
+	return eng, nil
+}
+
+// firstAddress is the first non-loopback IPv4 address, else loopback.
+func firstAddress() netip.Addr {
+	if addrs, err := net.InterfaceAddrs(); err == nil {
+		for _, a := range addrs {
+			if n, ok := a.(*net.IPNet); ok && !n.IP.IsLoopback() && n.IP.To4() != nil {
+				if ip, ok := netip.AddrFromSlice(n.IP.To4()); ok {
+					return ip
+				}
+			}
+		}
+	}
+	return netip.MustParseAddr("127.0.0.1")
 }
 
 // adminToken reads DATA/admin.token, creating it on first start.

@@ -80,6 +80,7 @@ func (s *Server) Handler() http.Handler {
 	route("POST /api/v1/apply", serverOnly, s.apply)
 	route("GET /api/v1/registrations", confined, s.registrations)
 	route("GET /api/v1/calls", serverOnly, s.calls)
+	route("GET /api/v1/calls/{id}", serverOnly, s.call)
 	route("GET /api/v1/security/blocked", serverOnly, s.blocked)
 	route("GET /api/v1/cdr/search", confined, s.cdrSearch)
 	route("POST /api/v1/cdr/search", confined, s.cdrSearch)
@@ -403,8 +404,19 @@ func (s *Server) registrations(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
+// calls lists live calls with a summary of each one's media.
 func (s *Server) calls(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, s.sip.Calls())
+}
+
+// call shows a live call with each media session's chain and counters.
+func (s *Server) call(w http.ResponseWriter, r *http.Request) {
+	c, ok := s.sip.Call(r.PathValue("id"))
+	if !ok {
+		writeError(w, http.StatusNotFound, "no live call "+r.PathValue("id"))
+		return
+	}
+	writeJSON(w, http.StatusOK, c)
 }
 
 func (s *Server) blocked(w http.ResponseWriter, r *http.Request) {

@@ -224,6 +224,7 @@ func TestReadOnlyEndpoints(t *testing.T) {
 	}
 	wantCode(t, e.do("GET", "/api/v1/nope", ""), http.StatusNotFound)
 	wantCode(t, e.do("DELETE", "/api/v1/apply", ""), http.StatusNotFound)
+	wantCode(t, e.do("GET", "/api/v1/calls/no-such-call", ""), http.StatusNotFound)
 }
 
 type report struct {

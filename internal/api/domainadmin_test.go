@@ -96,6 +96,7 @@ func TestDomainAdminBoundaries(t *testing.T) {
 		{"GET", "/api/v1/registrations?domain=example.com", "", 200, 200, 403},
 		{"GET", "/api/v1/registrations?domain=other.test", "", 200, 403, 200},
 		{"GET", "/api/v1/calls", "", 200, 403, 403},
+		{"GET", "/api/v1/calls/x", "", 404, 403, 403},
 		{"GET", "/api/v1/security/blocked", "", 200, 403, 403},
 		{"GET", "/api/v1/cdr/search?q=ivanov&facets=1", "", 200, 200, 200},
 		{"POST", "/api/v1/cdr/search", `{"query": "ivanov", "facets": true}`, 200, 200, 200},

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -81,9 +82,19 @@ type HTTP struct {
 	Addr string `yaml:"addr"`
 }
 
-// RTP is the media port range.
+// RTP is call media.
 type RTP struct {
+	// Ports is the UDP range media sessions bind, "LO-HI"; each session
+	// takes an even port for RTP and the odd one above it for RTCP.
 	Ports string `yaml:"ports"`
+	// Anchor relays call media through Ringo's own ports (the default);
+	// false lets phones send media to each other directly.
+	Anchor bool `yaml:"anchor"`
+	// Advertise is the IP address written into SDP for Ringo's media; by
+	// default sip.advertise when that is an IP address, else the SIP listen
+	// address, or when that is 0.0.0.0 the local address of the route
+	// towards each phone.
+	Advertise string `yaml:"advertise"`
 }
 
 // Security holds the brute-force protection and digest settings.
@@ -130,7 +141,7 @@ func Default() Config {
 		Data: "./ringo-data",
 		SIP:  SIP{Addr: "0.0.0.0:5060", TLSAddr: "0.0.0.0:5061"},
 		HTTP: HTTP{Addr: "127.0.0.1:8080"},
-		RTP:  RTP{Ports: "10000-20000"},
+		RTP:  RTP{Ports: "10000-20000", Anchor: true},
 		Security: Security{
 			FailLimit:     10,
 			FailWindow:    time.Minute,
@@ -195,6 +206,11 @@ func (c *Config) Validate() error {
 	}
 	if _, _, err := PortRange(c.RTP.Ports); err != nil {
 		errs = append(errs, fmt.Errorf("rtp.ports: %w", err))
+	}
+	if a := c.RTP.Advertise; a != "" {
+		if ip, err := netip.ParseAddr(a); err != nil || ip.IsUnspecified() || ip.Zone() != "" {
+			errs = append(errs, fmt.Errorf("rtp.advertise %q: want the IP address phones reach Ringo's media at", a))
+		}
 	}
 	if c.Security.FailLimit < 1 {
 		errs = append(errs, errors.New("security.failLimit must be at least 1"))

@@ -64,6 +64,8 @@ sip:
   hostnames: [pbx.example.com, pbx]
 rtp:
   ports: 30000-30100
+  anchor: false
+  advertise: 203.0.113.7
 security:
   failWindow: 2m30s
   algorithms: [SHA-256]
@@ -80,6 +82,8 @@ calls:
 	want.SIP.Addr = "127.0.0.1:5070"
 	want.SIP.Hostnames = []string{"pbx.example.com", "pbx"}
 	want.RTP.Ports = "30000-30100"
+	want.RTP.Anchor = false
+	want.RTP.Advertise = "203.0.113.7"
 	want.Security.FailWindow = 150 * time.Second
 	want.Security.Algorithms = []string{"SHA-256"}
 	want.Registrar.MaxExpires = 7200
@@ -132,6 +136,10 @@ func TestValidate(t *testing.T) {
 		{"port range no dash", func(c *config.Config) { c.RTP.Ports = "10000" }, "rtp.ports"},
 		{"port range words", func(c *config.Config) { c.RTP.Ports = "a-b" }, "rtp.ports"},
 		{"port range empty", func(c *config.Config) { c.RTP.Ports = "" }, "rtp.ports"},
+		{"rtp advertise ipv4", func(c *config.Config) { c.RTP.Advertise = "203.0.113.7" }, ""},
+		{"rtp advertise ipv6", func(c *config.Config) { c.RTP.Advertise = "2001:db8::7" }, ""},
+		{"rtp advertise host name", func(c *config.Config) { c.RTP.Advertise = "pbx.example.com" }, "rtp.advertise"},
+		{"rtp advertise unspecified", func(c *config.Config) { c.RTP.Advertise = "0.0.0.0" }, "rtp.advertise"},
 		{"failLimit 0", func(c *config.Config) { c.Security.FailLimit = 0 }, "failLimit"},
 		{"failLimit negative", func(c *config.Config) { c.Security.FailLimit = -1 }, "failLimit"},
 		{"nonce lifetime short", func(c *config.Config) { c.Security.NonceLifetime = time.Millisecond }, "nonceLifetime"},

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,6 +16,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/ringo-pbx/ringo/internal/cdr"
+	"github.com/ringo-pbx/ringo/internal/media"
 	"github.com/ringo-pbx/ringo/internal/store"
 )
 
@@ -31,6 +33,12 @@ type leg struct {
 	routes                []string // route set, as Route header values
 	dest, transport       string
 	cseq                  uint32
+
+	// With anchored media: the leg's session, the address the phone
+	// reaches it at, and the o= version of the last SDP sent on the leg.
+	ms        *media.Session
+	mediaAddr netip.Addr
+	sdpVer    uint64
 }
 
 // dialog is what an in-dialog request is matched to.
@@ -46,6 +54,7 @@ type pendingAck struct {
 	cseqIn  uint32
 	out     *leg
 	outCSeq uint32
+	offer   []byte // out's offer in its 2xx, answered by the ACK (anchored calls)
 }
 
 type fork struct {
@@ -95,6 +104,9 @@ type call struct {
 	okGiveUp time.Time
 
 	recorded <-chan struct{} // closed once the call's record is durable
+
+	m       *callMedia // nil: SDP passes through
+	service string     // a call answered by Ringo itself ("echo")
 
 	callerName, calleeName string
 	via                    string // how the dialled address reached the callee ("alias 202")
@@ -153,6 +165,11 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	tgt, err := s.dir.Resolve(req.Recipient.User, targetDomain)
+	if err != nil && len(tgt.Via) == 0 && s.media != nil && strings.EqualFold(req.Recipient.User, echoUser) {
+		// Nothing provisioned is called echo: Ringo's own echo service answers.
+		s.answerEcho(req, tx, caller, targetDomain)
+		return
+	}
 	if err != nil || tgt.Account == nil {
 		s.respond(tx, req, 404, "Not Found", nil)
 		s.recordRejected(req, caller, nil, 404)
@@ -169,7 +186,31 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	s.respond(tx, req, 100, "Trying", nil)
-	c := s.newCall(req, tx, caller, tgt.Account)
+	// An INVITE without an offer (the offer comes in the 200 and the answer
+	// in the ACK) is not anchored: its SDP passes through.
+	var m *callMedia
+	if s.anchoring() && hasSDP(req) {
+		m, err = s.anchorOffer(req)
+		var se *media.SDPError
+		switch {
+		case errors.As(err, &se):
+			s.log.Info("unusable offer", "from", caller.Name+"@"+caller.Domain, "error", err)
+			s.respond(tx, req, se.StatusCode(), "Not Acceptable Here", nil, sip.NewHeader("Warning", `399 ringo "`+strings.ReplaceAll(se.Error(), `"`, "'")+`"`))
+			s.recordRejected(req, caller, tgt.Account, se.StatusCode())
+			return
+		case err != nil:
+			// Out of ports: connecting the call with direct media beats
+			// refusing it.
+			s.log.Warn("media not anchored", "error", err)
+			s.metrics.mediaFallback.Inc()
+		}
+	}
+	c := s.newCall(req, tx, caller, calleeURI(tgt.Account), tgt.Account.RealName)
+	if m != nil {
+		c.m = m
+		c.a.ms, c.a.sdpVer = m.a, 1
+		c.a.mediaAddr = s.mediaAddr(m.a.Endpoint(), c.a.dest)
+	}
 	c.via = strings.Join(tgt.Via, ",")
 	c.journalLocked()
 	c.log.Info("call", "from", caller.Name+"@"+caller.Domain, "to", req.Recipient.User+"@"+targetDomain,
@@ -257,7 +298,9 @@ func (s *Server) newCallID(now time.Time) string {
 	return ms + strconv.FormatUint(s.callSeq.Add(1)%1296, 36) + "-" + sip.GenerateTagN(4)
 }
 
-func (s *Server) newCall(req *sip.Request, tx sip.ServerTransaction, caller, callee *store.Account) *call {
+func calleeURI(a *store.Account) sip.Uri { return sip.Uri{Scheme: "sip", User: a.Name, Host: a.Domain} }
+
+func (s *Server) newCall(req *sip.Request, tx sip.ServerTransaction, caller *store.Account, callee sip.Uri, calleeName string) *call {
 	id := s.newCallID(time.Now())
 	s.active.Add(1)
 	c := &call{
@@ -292,8 +335,8 @@ func (s *Server) newCall(req *sip.Request, tx sip.ServerTransaction, caller, cal
 	s.mu.Unlock()
 	c.callerName = callerDisplay(caller, from.DisplayName)
 	c.callerURI = sip.Uri{Scheme: "sip", User: caller.Name, Host: caller.Domain}
-	c.calleeURI = sip.Uri{Scheme: "sip", User: callee.Name, Host: callee.Domain}
-	c.calleeName = callee.RealName
+	c.calleeURI = callee
+	c.calleeName = calleeName
 	return c
 }
 
@@ -412,7 +455,16 @@ func (c *call) fork(bindings []store.Binding) {
 		maxf := sip.MaxForwardsHeader(mf)
 		inv.ReplaceHeader(&maxf)
 		inv.AppendHeader(allowHeader)
-		copyBody(inv, c.ainv)
+		if c.m != nil {
+			offer, err := c.calleeOffer(l)
+			if err != nil {
+				c.log.Warn("writing the callee's offer failed", "error", err)
+				continue
+			}
+			setSDP(inv, offer)
+		} else {
+			copyBody(inv, c.ainv)
+		}
 		f := &fork{leg: l, inv: inv}
 		c.forks = append(c.forks, f)
 		tx, err := s.client.TransactionRequest(context.Background(), inv, prebuilt)
@@ -475,7 +527,20 @@ func (c *call) onForkResponse(f *fork, res *sip.Response) {
 		if c.finalSent {
 			return
 		}
-		out := c.responseToCaller(res.StatusCode, res.Reason, res)
+		if c.m == nil {
+			c.s.send(c.atx, c.responseToCaller(res.StatusCode, res.Reason, res))
+			return
+		}
+		out := c.responseToCaller(res.StatusCode, res.Reason, nil)
+		if hasSDP(res) {
+			// Early media: relayed like the call's, from the fork that sent it.
+			if body, err := c.calleeSDPLocked(f.leg, res.Body()); err != nil {
+				c.log.Info("unusable early media SDP", "status", res.StatusCode, "error", err)
+			} else {
+				c.m.early = true
+				setSDP(out, body)
+			}
+		}
 		c.s.send(c.atx, out)
 	case res.IsSuccess():
 		if f.done {
@@ -487,7 +552,28 @@ func (c *call) onForkResponse(f *fork, res *sip.Response) {
 			go c.s.ackAndBye(f.leg, f.inv, res)
 			return
 		}
-		c.answerLocked(f, res)
+		var body []byte
+		if c.m != nil {
+			var err error
+			switch {
+			case hasSDP(res):
+				body, err = c.calleeSDPLocked(f.leg, res.Body())
+			case c.m.early:
+				body = c.m.callerAnswer
+			default:
+				err = errors.New("the answer carries no SDP")
+			}
+			if err != nil {
+				// Ringo offered only what it can relay; an answer outside
+				// that leaves the call without media: end this branch.
+				c.log.Warn("unusable answer from the callee", "contact", f.leg.target.String(), "error", err)
+				go c.s.ackAndBye(f.leg, f.inv, res)
+				c.noteFailure(sip.NewResponseFromRequest(f.inv, 488, "Not Acceptable Here", nil))
+				c.maybeFailLocked()
+				return
+			}
+		}
+		c.answerLocked(f, res, body)
 	default:
 		if f.done {
 			return
@@ -517,7 +603,9 @@ func (c *call) responseToCaller(code int, reason string, from *sip.Response) *si
 	return out
 }
 
-func (c *call) answerLocked(f *fork, res *sip.Response) {
+// answerLocked connects the caller to the fork that answered; body, when
+// set, is the SDP for the caller in place of the callee's.
+func (c *call) answerLocked(f *fork, res *sip.Response, body []byte) {
 	s := c.s
 	b := f.leg
 	b.remoteTag, _ = res.To().Params.Get("tag")
@@ -542,7 +630,21 @@ func (c *call) answerLocked(f *fork, res *sip.Response) {
 			c.cancelForkLocked(o)
 		}
 	}
-	out := c.responseToCaller(200, "OK", res)
+	var out *sip.Response
+	if body != nil {
+		out = c.responseToCaller(200, "OK", nil)
+		setSDP(out, body)
+	} else {
+		out = c.responseToCaller(200, "OK", res)
+	}
+	c.log.Info("answered", "contact", b.target.String(), "ring", time.Since(c.started).Round(time.Millisecond).String())
+	c.sendAnswerLocked(out)
+}
+
+// sendAnswerLocked sends the caller the 200 to its INVITE, retransmitted
+// until the ACK.
+func (c *call) sendAnswerLocked(out *sip.Response) {
+	s := c.s
 	out.AppendHeader(allowHeader)
 	c.finalSent = true
 	c.s.stopRinging(c)
@@ -556,7 +658,6 @@ func (c *call) answerLocked(f *fork, res *sip.Response) {
 		c.okTimer = time.AfterFunc(c.okEvery, c.retransmitOK)
 	}
 	c.journalLocked()
-	c.log.Info("answered", "contact", b.target.String(), "ring", time.Since(c.started).Round(time.Millisecond).String())
 	close(c.done)
 }
 
@@ -814,6 +915,7 @@ func (c *call) finishLocked(outcome string, code int, by string) {
 	if c.okTimer != nil {
 		c.okTimer.Stop()
 	}
+	c.releaseMediaLocked()
 	s := c.s
 	s.mu.Lock()
 	delete(s.calls, c.id)
@@ -895,6 +997,10 @@ func (c *call) recordLocked(outcome string, code int, by string) cdr.Record {
 	if strings.HasPrefix(c.via, "alias") {
 		r.Route.Kind = "alias"
 	}
+	if c.service != "" {
+		r.Callee.Account = ""
+		r.Route = cdr.Route{Kind: "service", Target: c.service}
+	}
 	if c.b != nil {
 		r.Callee.Address = c.b.dest
 	}
@@ -919,7 +1025,8 @@ func causeOf(outcome string, code int) string {
 }
 
 // recordRejected records a call refused before any phone rang: an unknown
-// number (404, failed) or a callee with no registered phone (480, no answer).
+// number (404, failed), a callee with no registered phone (480, no answer)
+// or an offer Ringo cannot use (488, failed).
 func (s *Server) recordRejected(req *sip.Request, caller, callee *store.Account, code int) {
 	if s.recorder == nil {
 		return
@@ -942,6 +1049,9 @@ func (s *Server) recordRejected(req *sip.Request, caller, callee *store.Account,
 		r.Callee.Account, r.Callee.Name = callee.Name, callee.RealName
 		r.Route = cdr.Route{Kind: "account", Target: callee.Name + "@" + callee.Domain}
 		r.Outcome, r.Hangup.Cause = cdr.NoAnswer, "SUBSCRIBER_ABSENT"
+	}
+	if code == 488 {
+		r.Outcome, r.Hangup.Cause = cdr.Failed, "INCOMPATIBLE_DESTINATION"
 	}
 	r.FillDurations()
 	s.record(r)
@@ -1040,9 +1150,11 @@ func (c *call) hangup(from *leg, why string) <-chan struct{} {
 		c.mu.Unlock()
 		return closedChan
 	}
-	other := c.other(from)
-	other.cseq++
-	bye := c.s.newRequest(other, sip.BYE, other.cseq)
+	var bye *sip.Request
+	if other := c.other(from); other != nil {
+		other.cseq++
+		bye = c.s.newRequest(other, sip.BYE, other.cseq)
+	}
 	c.log.Info("hangup", "why", why, "talk", time.Since(c.answered).Round(time.Millisecond).String())
 	by := cdr.ByCallee
 	if from == c.a {
@@ -1051,7 +1163,9 @@ func (c *call) hangup(from *leg, why string) <-chan struct{} {
 	c.finishLocked("answered", 0, by)
 	durable := c.recorded
 	c.mu.Unlock()
-	go c.s.fireAndForget(bye)
+	if bye != nil {
+		go c.s.fireAndForget(bye)
+	}
 	return durable
 }
 
@@ -1059,12 +1173,19 @@ func (c *call) hangup(from *leg, why string) <-chan struct{} {
 var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
 // relay forwards an in-dialog request to the other leg and its final
-// response back.
+// response back. In an anchored call an offer in it (re-INVITE, UPDATE)
+// is rewritten to Ringo's endpoint on the other leg, and the answer to
+// Ringo's endpoint on this one.
 func (c *call) relay(req *sip.Request, tx sip.ServerTransaction, from *leg) {
 	c.mu.Lock()
 	if c.state != stateAnswered {
 		c.mu.Unlock()
 		c.s.respond(tx, req, 481, "Call/Transaction Does Not Exist", nil)
+		return
+	}
+	if c.service != "" {
+		c.serviceRequestLocked(req, tx)
+		c.mu.Unlock()
 		return
 	}
 	to := c.other(from)
@@ -1084,7 +1205,26 @@ func (c *call) relay(req *sip.Request, tx sip.ServerTransaction, from *leg) {
 			out.AppendHeader(sip.NewHeader(h.Name(), h.Value()))
 		}
 	}
-	copyBody(out, req)
+	var offer *media.Description
+	anchored := c.m != nil && from.ms != nil && to.ms != nil && (isInvite || req.Method == sip.UPDATE)
+	if anchored && hasSDP(req) {
+		body, d, err := c.reofferLocked(to, req.Body())
+		if err != nil {
+			if isInvite {
+				c.reinvite = false
+			}
+			to.cseq-- // nothing was sent
+			c.mu.Unlock()
+			code, reason := sdpStatus(err)
+			c.log.Info("unusable re-offer", "from", from.name, "error", err)
+			c.s.respond(tx, req, code, reason, nil)
+			return
+		}
+		offer = d
+		setSDP(out, body)
+	} else {
+		copyBody(out, req)
+	}
 	c.mu.Unlock()
 
 	res := c.s.fireAndForget(out)
@@ -1094,14 +1234,34 @@ func (c *call) relay(req *sip.Request, tx sip.ServerTransaction, from *leg) {
 		c.reinvite = false
 	}
 	var reply *sip.Response
+	var lateOffer []byte
 	if res == nil {
 		reply = sip.NewResponseFromRequest(req, 408, "Request Timeout", nil)
 	} else {
 		reply = sip.NewResponseFromRequest(req, res.StatusCode, res.Reason, nil)
-		copyBody(reply, res)
+		switch {
+		case offer != nil && res.IsSuccess() && hasSDP(res) && c.state == stateAnswered:
+			body, err := c.reanswerLocked(from, to, offer, res.Body())
+			if err != nil {
+				// The other phone accepted; what it answered cannot be relayed,
+				// so the media stays as it was.
+				c.log.Warn("unusable answer to a re-offer", "from", to.name, "error", err)
+			} else {
+				setSDP(reply, body)
+			}
+		case anchored && hasSDP(res) && c.state == stateAnswered:
+			// An offer in the answer to an offerless re-INVITE: keep it on
+			// Ringo's address; the media follows the ACK's answer.
+			if body, err := media.Rewrite(res.Body(), from.endpoint(true)); err == nil {
+				setSDP(reply, body)
+				lateOffer = res.Body()
+			}
+		default:
+			copyBody(reply, res)
+		}
 		if isInvite && res.IsSuccess() {
 			reply.AppendHeader(sip.NewHeader("Contact", c.s.contact(from.transport)))
-			c.acks[from] = pendingAck{cseqIn: req.CSeq().SeqNo, out: to, outCSeq: out.CSeq().SeqNo}
+			c.acks[from] = pendingAck{cseqIn: req.CSeq().SeqNo, out: to, outCSeq: out.CSeq().SeqNo, offer: lateOffer}
 		}
 	}
 	c.mu.Unlock()
@@ -1130,8 +1290,20 @@ func (s *Server) onAck(req *sip.Request, tx sip.ServerTransaction) {
 	if d.l == c.a {
 		c.ackedLocked()
 	}
+	if p.out == nil {
+		c.mu.Unlock() // a service call: the ACK ends here
+		return
+	}
 	ack := s.newRequest(p.out, sip.ACK, p.outCSeq)
-	copyBody(ack, req)
+	if p.offer != nil && hasSDP(req) {
+		if body, err := c.lateAnswerLocked(d.l, p.out, p.offer, req.Body()); err != nil {
+			c.log.Warn("unusable answer in an ACK", "from", d.l.name, "error", err)
+		} else {
+			setSDP(ack, body)
+		}
+	} else {
+		copyBody(ack, req)
+	}
 	c.lastAck[p.out] = ack
 	c.mu.Unlock()
 	if err := s.client.WriteRequest(ack, prebuilt); err != nil {
@@ -1188,6 +1360,9 @@ func (c *call) hangupBoth(why string) {
 	}
 	var byes []*sip.Request
 	for _, l := range []*leg{c.a, c.b} {
+		if l == nil {
+			continue // a service call has only the caller's leg
+		}
 		l.cseq++
 		byes = append(byes, c.s.newRequest(l, sip.BYE, l.cseq))
 	}
@@ -1211,6 +1386,65 @@ type CallInfo struct {
 	State    string    `json:"state"`
 	Started  time.Time `json:"started"`
 	Answered time.Time `json:"answered,omitempty"`
+	// Media is direct, anchored or echo; Legs summarise each media session.
+	Media string         `json:"media"`
+	Legs  []MediaSummary `json:"legs,omitempty"`
+}
+
+// MediaSummary is one media session of a call, in brief.
+type MediaSummary struct {
+	Leg        string  `json:"leg"`
+	Local      string  `json:"local"`
+	Remote     string  `json:"remote,omitempty"` // latched, else from SDP
+	Codec      string  `json:"codec,omitempty"`
+	PacketsIn  uint64  `json:"packetsIn"`
+	PacketsOut uint64  `json:"packetsOut"`
+	Lost       int64   `json:"lost"`
+	JitterMS   float64 `json:"jitterMs"`
+}
+
+// CallDetail is a live call with each media session's chain and counters.
+type CallDetail struct {
+	CallInfo
+	Sessions []media.SessionInfo `json:"sessions,omitempty"`
+}
+
+func summarise(infos []media.SessionInfo) []MediaSummary {
+	out := make([]MediaSummary, 0, len(infos))
+	for _, in := range infos {
+		m := MediaSummary{Leg: in.Name, Local: in.Local, Remote: in.Remote,
+			PacketsIn: in.Counters.PacketsIn, PacketsOut: in.Counters.PacketsOut,
+			Lost: in.Counters.Lost, JitterMS: in.Counters.JitterMS}
+		if in.Latched != "" {
+			m.Remote = in.Latched
+		}
+		if len(in.Codecs) > 0 {
+			m.Codec = in.Codecs[0]
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// infoLocked describes the call; sessions is its media's Describe.
+func (c *call) infoLocked() (CallInfo, []media.SessionInfo) {
+	st := "ringing"
+	if c.state == stateAnswered {
+		st = "answered"
+	}
+	info := CallInfo{ID: c.id, From: c.callerURI.User + "@" + c.callerURI.Host,
+		To: c.calleeURI.User + "@" + c.calleeURI.Host, State: st, Started: c.started, Answered: c.answered,
+		Media: mediaDirect}
+	var sessions []media.SessionInfo
+	if c.m != nil {
+		info.Media = mediaAnchored
+		if c.service != "" {
+			info.Media = mediaEcho
+		}
+		sessions = c.describeMedia()
+		info.Legs = summarise(sessions)
+	}
+	return info, sessions
 }
 
 // Calls lists live calls.
@@ -1224,13 +1458,27 @@ func (s *Server) Calls() []CallInfo {
 	out := make([]CallInfo, 0, len(calls))
 	for _, c := range calls {
 		c.mu.Lock()
-		st := "ringing"
-		if c.state == stateAnswered {
-			st = "answered"
+		if c.state != stateEnded {
+			info, _ := c.infoLocked()
+			out = append(out, info)
 		}
-		out = append(out, CallInfo{ID: c.id, From: c.callerURI.User + "@" + c.callerURI.Host,
-			To: c.calleeURI.User + "@" + c.calleeURI.Host, State: st, Started: c.started, Answered: c.answered})
 		c.mu.Unlock()
 	}
+	slices.SortFunc(out, func(a, b CallInfo) int { return strings.Compare(a.ID, b.ID) })
 	return out
+}
+
+// Call describes one live call by its id.
+func (s *Server) Call(id string) (CallDetail, bool) {
+	c := s.lookupCall(id)
+	if c == nil {
+		return CallDetail{}, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.state == stateEnded {
+		return CallDetail{}, false
+	}
+	info, sessions := c.infoLocked()
+	return CallDetail{CallInfo: info, Sessions: sessions}, true
 }

@@ -2,6 +2,7 @@ package sip
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -32,15 +33,11 @@ func TestCallByAliasAndByeFromCaller(t *testing.T) {
 		t.Fatalf("call: %v", err)
 	}
 	inv := wait(t, callee.incoming, "INVITE at callee")
-	if string(inv.Body()) != offerSDP {
-		t.Fatalf("callee got a different SDP offer:\n%s", inv.Body())
-	}
+	e.checkAnchored(t, "callee's offer", inv.Body())
 	if from := inv.From(); from.Address.User != "1001" || from.Address.Host != testDomain {
 		t.Fatalf("callee sees caller as %s, want 1001@%s", from.Address.String(), testDomain)
 	}
-	if got, want := string(s.InviteResponse.Body()), string(answerSDP(callee.port)); got != want {
-		t.Fatalf("caller got a different SDP answer:\n%s", got)
-	}
+	e.checkAnchored(t, "caller's answer", s.InviteResponse.Body())
 	if err := s.Ack(ctxT(t)); err != nil {
 		t.Fatal(err)
 	}
@@ -210,8 +207,11 @@ func TestForkFirstAnswerWins(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := string(s.InviteResponse.Body()); got != string(answerSDP(mobile.port)) {
-		t.Fatalf("answer should come from the mobile: %s", got)
+	e.checkAnchored(t, "caller's answer", s.InviteResponse.Body())
+	// The callee's media session points at the phone that won.
+	calls := e.srv.Calls()
+	if len(calls) != 1 || len(calls[0].Legs) != 2 || calls[0].Legs[1].Remote != fmt.Sprintf("127.0.0.1:%d", mobile.port) {
+		t.Fatalf("callee media should go to the mobile (port %d): %+v", mobile.port, calls)
 	}
 	wait(t, desk.cancels, "CANCEL to the losing fork")
 	s.Ack(ctxT(t))
@@ -221,7 +221,7 @@ func TestForkFirstAnswerWins(t *testing.T) {
 
 func TestReinvitePassedThrough(t *testing.T) {
 	e, caller, callee, s := answeredCall(t)
-	wait(t, callee.incoming, "initial INVITE")
+	initial := wait(t, callee.incoming, "initial INVITE")
 	wait(t, callee.acks, "initial ACK")
 
 	hold := strings.Replace(offerSDP, "a=sendrecv", "a=sendonly", 1)
@@ -235,9 +235,15 @@ func TestReinvitePassedThrough(t *testing.T) {
 	if res.StatusCode != 200 || !strings.Contains(string(res.Body()), "a=recvonly") {
 		t.Fatalf("re-INVITE answer: %s\n%s", res.StartLine(), res.Body())
 	}
+	e.checkAnchored(t, "answer to the re-INVITE", res.Body())
 	got := wait(t, callee.incoming, "re-INVITE at callee")
 	if !strings.Contains(string(got.Body()), "a=sendonly") {
 		t.Fatalf("callee got re-INVITE without the hold SDP:\n%s", got.Body())
+	}
+	e.checkAnchored(t, "re-INVITE at callee", got.Body())
+	// The o= line keeps Ringo's session on the leg, one version on.
+	if o1, o2 := originOf(t, initial.Body()), originOf(t, got.Body()); o1.SessionID != o2.SessionID || o2.SessionVersion != o1.SessionVersion+1 {
+		t.Fatalf("re-offer origin %+v after %+v: want the same session, next version", o2, o1)
 	}
 	ack := sip.NewRequest(sip.ACK, s.InviteResponse.Contact().Address)
 	ack.AppendHeader(sip.HeaderClone(res.To()))

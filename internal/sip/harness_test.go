@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"strings"
 	"sync"
 	"testing"
@@ -20,6 +21,7 @@ import (
 	"github.com/ringo-pbx/ringo/internal/config"
 	"github.com/ringo-pbx/ringo/internal/digest"
 	"github.com/ringo-pbx/ringo/internal/directory"
+	"github.com/ringo-pbx/ringo/internal/media"
 	"github.com/ringo-pbx/ringo/internal/store/sqlite"
 )
 
@@ -45,6 +47,9 @@ type env struct {
 	records <-chan cdr.Record
 	// journal receives "open ID outcome answered?" and "closed ID" lines.
 	journal <-chan string
+	// media is the engine calls are anchored on; rtpLo-rtpHi its ports.
+	media        *media.Engine
+	rtpLo, rtpHi int
 }
 
 const testDomain = "pbx.test"
@@ -85,6 +90,7 @@ func startEnv(t testing.TB, tweak func(*config.Config)) *env {
 	cfg := config.Default()
 	cfg.SIP.Addr = "127.0.0.1:0"
 	cfg.Security.Algorithms = []string{"MD5", "SHA-256"}
+	cfg.RTP.Ports = "41000-41999"
 	if tweak != nil {
 		tweak(&cfg)
 	}
@@ -97,6 +103,15 @@ func startEnv(t testing.TB, tweak func(*config.Config)) *env {
 	s.SetRecorder(rec)
 	jr := &journal{events: make(chan string, 100)}
 	s.SetJournal(jr)
+	lo, hi, err := config.PortRange(cfg.RTP.Ports)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := media.NewEngine(ctx, media.EngineConfig{BindAddr: netip.MustParseAddr("127.0.0.1"), PortMin: lo, PortMax: hi, ClockShards: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.SetMedia(eng)
 	if err := s.Listen(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -104,8 +119,8 @@ func startEnv(t testing.TB, tweak func(*config.Config)) *env {
 	wg.Add(2)
 	go func() { defer wg.Done(); s.Serve(ctx) }()
 	go func() { defer wg.Done(); loc.Run(ctx) }()
-	e := &env{t: t, srv: s, loc: loc, dir: dir, addr: s.Addrs()["udp"], reg: reg, records: rec.got, journal: jr.events}
-	e.stop = func() { cancel(); wg.Wait(); st.Close() }
+	e := &env{t: t, srv: s, loc: loc, dir: dir, addr: s.Addrs()["udp"], reg: reg, records: rec.got, journal: jr.events, media: eng, rtpLo: lo, rtpHi: hi}
+	e.stop = func() { cancel(); wg.Wait(); eng.Close(); st.Close() }
 	t.Cleanup(e.stop)
 	return e
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/ringo-pbx/ringo/internal/cdr"
 	"github.com/ringo-pbx/ringo/internal/config"
 	"github.com/ringo-pbx/ringo/internal/directory"
+	"github.com/ringo-pbx/ringo/internal/media"
 )
 
 // Server is the SIP endpoint.
@@ -57,6 +58,9 @@ type Server struct {
 	ended   map[string]time.Time // dialogs ended lately, for retransmitted BYEs
 
 	admit *bucket
+
+	media *media.Engine // nil: SDP passes through and there is no echo service
+	msess mediaSet
 
 	recorder  Recorder
 	recording sync.WaitGroup // records being written

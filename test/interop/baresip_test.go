@@ -1,7 +1,9 @@
 package interop_test
 
 import (
+	"encoding/json"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -82,7 +84,7 @@ func baresipCall(t *testing.T, callerWAV, calleeWAV string, callerHangsUp bool) 
 	}
 	t.Logf("callee: call established with %s", in.PeerURI)
 	established := time.Now()
-	// RTP flows directly between the phones: each side sees incoming RTP.
+	// RTP flows through Ringo: each side sees incoming RTP.
 	if _, err := caller.ctl.waitEvent("CALL_RTPESTAB", step, "CALL_CLOSED"); err != nil {
 		t.Fatal(err)
 	}
@@ -95,6 +97,10 @@ func baresipCall(t *testing.T, callerWAV, calleeWAV string, callerHangsUp bool) 
 	if ev, err := caller.ctl.waitEvent("CALL_CLOSED", hold); err == nil {
 		t.Fatalf("caller's call closed early (%s) after %v", ev.Param, time.Since(established))
 	}
+
+	// Media was anchored: both of the call's legs on Ringo received and
+	// sent packets from its RTP port range.
+	checkAnchored(t, r)
 
 	hanger, other := caller, callee
 	if !callerHangsUp {
@@ -120,6 +126,45 @@ func baresipCall(t *testing.T, callerWAV, calleeWAV string, callerHangsUp bool) 
 
 	checkTone(t, "callee heard the caller", callee.recording("dec"), callerTone, calleeTone)
 	checkTone(t, "caller heard the callee", caller.recording("dec"), calleeTone, callerTone)
+}
+
+// checkAnchored asserts that Ringo relays the one live call's media: both
+// legs bound in Ringo's RTP range, each receiving and sending packets.
+func checkAnchored(t *testing.T, r *ringo) {
+	t.Helper()
+	status, body := r.api("GET", "/api/v1/calls", r.token(), nil)
+	if status != 200 {
+		t.Fatalf("GET /api/v1/calls: %d %s", status, body)
+	}
+	var calls []struct {
+		ID    string `json:"id"`
+		Media string `json:"media"`
+		Legs  []struct {
+			Leg        string `json:"leg"`
+			Local      string `json:"local"`
+			PacketsIn  uint64 `json:"packetsIn"`
+			PacketsOut uint64 `json:"packetsOut"`
+		} `json:"legs"`
+	}
+	if err := json.Unmarshal(body, &calls); err != nil {
+		t.Fatalf("calls: %v: %s", err, body)
+	}
+	if len(calls) != 1 || calls[0].Media != "anchored" || len(calls[0].Legs) != 2 {
+		t.Fatalf("want one anchored call with two media legs, got %s", body)
+	}
+	los, his, _ := strings.Cut(r.rtpPorts, "-")
+	lo, _ := strconv.Atoi(los)
+	hi, _ := strconv.Atoi(his)
+	for _, l := range calls[0].Legs {
+		_, ps, _ := strings.Cut(l.Local, ":")
+		if port, err := strconv.Atoi(ps); err != nil || port < lo || port > hi {
+			t.Errorf("leg %s bound %s, outside the RTP range %s", l.Leg, l.Local, r.rtpPorts)
+		}
+		if l.PacketsIn == 0 || l.PacketsOut == 0 {
+			t.Errorf("leg %s: %d packets in, %d out; want media relayed both ways", l.Leg, l.PacketsIn, l.PacketsOut)
+		}
+	}
+	t.Logf("call %s media: %s", calls[0].ID, body)
 }
 
 // checkTone asserts that a recording holds clearly audible audio dominated

@@ -507,8 +507,10 @@ func startRingo(t *testing.T, config string) *ringo {
 	}
 	r.sipPort = freePort(t)
 	r.httpPort = freePort(t)
-	base := freeUDPRange(t, 40)
-	r.rtpPorts = fmt.Sprintf("%d-%d", base, base+39)
+	// Room for the load test's calls to be anchored: ~50 calls up at once,
+	// two sessions each, an RTP and an RTCP port per session.
+	base := freeUDPRange(t, 400)
+	r.rtpPorts = fmt.Sprintf("%d-%d", base, base+399)
 	r.start()
 	return r
 }

@@ -2,6 +2,8 @@ package interop_test
 
 import (
 	"encoding/json"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -100,6 +102,13 @@ func TestSIPpLoadThroughRingo(t *testing.T) {
 		return total >= loadCalls
 	}) {
 		t.Fatalf("call records: %d found for 1002, want %d", total, loadCalls)
+	}
+	// Every call's media was anchored at Ringo: none fell back to direct
+	// media for want of ports.
+	if status, body := r.api("GET", "/metrics", "", nil); status != 200 {
+		t.Errorf("/metrics: %d", status)
+	} else if !slices.Contains(strings.Split(string(body), "\n"), "ringo_media_unanchored_total 0") {
+		t.Errorf("calls not anchored under load: %q", grepLine(string(body), "ringo_media_unanchored_total"))
 	}
 	if res.Facets.Outcome["answered"] != loadCalls || len(res.Records) != 5 || res.Records[0].Caller.Account != "1001" ||
 		res.Records[0].Callee.Account != "1002" {
