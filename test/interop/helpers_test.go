@@ -213,6 +213,24 @@ func freePort(t *testing.T) int {
 	return 0
 }
 
+// freePortPair returns a port p such that p and p+1 are free for TCP and
+// UDP on 127.0.0.1, below the Linux ephemeral range.
+func freePortPair(t *testing.T) int {
+	t.Helper()
+	portMu.Lock()
+	defer portMu.Unlock()
+	for i := 0; i < 200; i++ {
+		p := 20000 + 2*rand.IntN(6000)
+		if usedPorts[p] || usedPorts[p+1] || !udpFree(p) || !udpFree(p+1) || !tcpFree(p) || !tcpFree(p+1) {
+			continue
+		}
+		usedPorts[p], usedPorts[p+1] = true, true
+		return p
+	}
+	t.Fatal("no pair of free TCP+UDP ports found")
+	return 0
+}
+
 // freeUDPPort returns a port free for UDP on 127.0.0.1.
 func freeUDPPort(t *testing.T) int {
 	t.Helper()
@@ -837,7 +855,10 @@ func startBaresip(t *testing.T, r *ringo, name, user, pass, wav, answerMode stri
 	if err := os.MkdirAll(b.recDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	b.sipPort = freePort(t)
+	// baresip also binds SIP/TLS on the port after its SIP port: take both,
+	// below the ephemeral range, where no outgoing connection can take the
+	// second one between the check and baresip's start.
+	b.sipPort = freePortPair(t)
 	b.ctrlPort = freePort(t)
 	rtp := freeUDPRange(t, 20)
 	cfg := baresipConfig{
