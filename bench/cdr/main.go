@@ -34,25 +34,6 @@ import (
 	cdrsqlite "github.com/ringo-pbx/ringo/internal/cdr/sqlite"
 )
 
-// mix is the fixed query mix: what an administrator types most.
-var mix = []struct {
-	name, q string
-	facets  bool
-}{
-	{"digit fragment", "4567", false},
-	{"digit fragment, one month", "1234 from:2026-10-01 to:2026-11-01", false},
-	{"name (Cyrillic)", "иванов", false},
-	{"name + outcome", "иванов outcome:noanswer", false},
-	{"common name", "smith", false},
-	{"fragment + date range + outcome", "916 from:2026-06-01 to:2026-11-23 outcome:answered", false},
-	{"latest page, no filter", "", false},
-	{"variable", "var:crm=4242", false},
-	{"direction + duration + no recording", "direction:inbound dur>300 -has:recording", false},
-	{"facets: digit fragment", "1234", true},
-	{"facets: name, one month", "иванов from:2026-10-01 to:2026-11-01", true},
-	{"facets: one day", "from:2026-11-20 to:2026-11-21", true},
-}
-
 type engine interface {
 	cdr.Store
 }
@@ -265,55 +246,46 @@ func ingest(ctx context.Context, st cdr.Store, n, batch, writers int) error {
 }
 
 func queries(ctx context.Context, st cdr.Store, runs int) error {
-	lat := make([][]time.Duration, len(mix))
-	hits := make([]int64, len(mix))
-	filters := make([]*cdr.Filter, len(mix))
-	for i, m := range mix {
-		f, err := cdr.ParseQuery(m.q)
+	lat := make([][]time.Duration, len(cdrgen.Mix))
+	hits := make([]int64, len(cdrgen.Mix))
+	filters := make([]*cdr.Filter, len(cdrgen.Mix))
+	for i, m := range cdrgen.Mix {
+		f, err := cdr.ParseQuery(m.Q)
 		if err != nil {
-			return fmt.Errorf("%q: %w", m.q, err)
+			return fmt.Errorf("%q: %w", m.Q, err)
 		}
 		filters[i] = f
 	}
 	rng := rand.New(rand.NewPCG(3, 4))
-	order := make([]int, 0, len(mix)*runs)
+	order := make([]int, 0, len(cdrgen.Mix)*runs)
 	for r := 0; r < runs; r++ {
-		for i := range mix {
+		for i := range cdrgen.Mix {
 			order = append(order, i)
 		}
 	}
 	rng.Shuffle(len(order), func(a, b int) { order[a], order[b] = order[b], order[a] })
 	// One warm-up pass: the first touch of each index reads it from disk.
-	for i := range mix {
-		if _, err := one(ctx, st, filters[i], mix[i].facets); err != nil {
+	for i := range cdrgen.Mix {
+		if _, err := cdrgen.Mix[i].Run(ctx, st, filters[i]); err != nil {
 			return err
 		}
 	}
 	for _, i := range order {
 		t := time.Now()
-		h, err := one(ctx, st, filters[i], mix[i].facets)
+		h, err := cdrgen.Mix[i].Run(ctx, st, filters[i])
 		if err != nil {
-			return fmt.Errorf("%q: %w", mix[i].q, err)
+			return fmt.Errorf("%q: %w", cdrgen.Mix[i].Q, err)
 		}
 		lat[i] = append(lat[i], time.Since(t))
 		hits[i] = h
 	}
 	fmt.Printf("\n| Query | compact form | results | p50 | p95 | p99 |\n|---|---|---:|---:|---:|---:|\n")
-	for i, m := range mix {
+	for i, m := range cdrgen.Mix {
 		l := lat[i]
 		slices.Sort(l)
-		fmt.Printf("| %s | `%s` | %d | %s | %s | %s |\n", m.name, m.q, hits[i], ms(pct(l, 50)), ms(pct(l, 95)), ms(pct(l, 99)))
+		fmt.Printf("| %s | `%s` | %d | %s | %s | %s |\n", m.Name, m.Q, hits[i], ms(pct(l, 50)), ms(pct(l, 95)), ms(pct(l, 99)))
 	}
 	return nil
-}
-
-func one(ctx context.Context, st cdr.Store, f *cdr.Filter, facets bool) (int64, error) {
-	if facets {
-		fc, err := st.Facets(ctx, cdr.Query{Filter: f})
-		return fc.Total, err
-	}
-	p, err := st.Search(ctx, cdr.Query{Filter: f})
-	return int64(len(p.Records)), err
 }
 
 func pct(l []time.Duration, p int) time.Duration {

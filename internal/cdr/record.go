@@ -13,7 +13,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -231,4 +233,49 @@ func Digits(s string) string {
 		}
 	}
 	return string(b)
+}
+
+// Searchable lists the strings a word search finds r by, for every engine
+// to index alike: accounts, names, the parts of addresses that repeat
+// neither the account nor the record's domain, the route, variables and
+// tags. Numbers are left to digit-fragment search.
+func (r *Record) Searchable() []string {
+	var out []string
+	party := func(p Party) {
+		out = append(out, p.Account, p.Name)
+		if p.Address == "" {
+			return
+		}
+		// sip:user@host: the user part is usually the number or the
+		// account, and the host the record's own domain.
+		addr := p.Address
+		if i := strings.IndexByte(addr, ':'); i >= 0 && !strings.ContainsAny(addr[:i], "@.") {
+			addr = addr[i+1:]
+		}
+		user, host, ok := strings.Cut(addr, "@")
+		if !ok {
+			user, host = "", addr
+		}
+		if user != p.Account {
+			out = append(out, user)
+		}
+		if host != r.Domain {
+			out = append(out, host)
+		}
+	}
+	party(r.Caller)
+	party(r.Callee)
+	out = append(out, r.Route.Target)
+	for _, l := range r.Legs {
+		party(l.Party)
+	}
+	keys := make([]string, 0, len(r.Variables))
+	for k := range r.Variables {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		out = append(out, k, r.Variables[k])
+	}
+	return append(out, r.Tags...)
 }

@@ -3,6 +3,7 @@
 package cdrgen
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"strconv"
@@ -78,4 +79,40 @@ func Record(rng *rand.Rand, i, n int) cdr.Record {
 	}
 	r.FillDurations()
 	return r
+}
+
+// Query is one query of the benchmark mix: a compact query (cdr.ParseQuery)
+// run for one page of results, or for its facet counts.
+type Query struct {
+	Name   string
+	Q      string
+	Facets bool
+}
+
+// Mix is the fixed query mix of the call-record benchmarks, over records
+// from Record: what an administrator types most, and the facets of it.
+var Mix = []Query{
+	{"digit fragment", "4567", false},
+	{"digit fragment, one month", "1234 from:2026-10-01 to:2026-11-01", false},
+	{"name (Cyrillic)", "иванов", false},
+	{"name + outcome", "иванов outcome:noanswer", false},
+	{"common name", "smith", false},
+	{"fragment + date range + outcome", "916 from:2026-06-01 to:2026-11-23 outcome:answered", false},
+	{"latest page, no filter", "", false},
+	{"variable", "var:crm=4242", false},
+	{"direction + duration + no recording", "direction:inbound dur>300 -has:recording", false},
+	{"facets: digit fragment", "1234", true},
+	{"facets: name, one month", "иванов from:2026-10-01 to:2026-11-01", true},
+	{"facets: one day", "from:2026-11-20 to:2026-11-21", true},
+}
+
+// Run runs q on st once and returns how many records it found (the page's
+// size, or the facets' total).
+func (q Query) Run(ctx context.Context, st cdr.Store, f *cdr.Filter) (int64, error) {
+	if q.Facets {
+		fc, err := st.Facets(ctx, cdr.Query{Filter: f})
+		return fc.Total, err
+	}
+	p, err := st.Search(ctx, cdr.Query{Filter: f})
+	return int64(len(p.Records)), err
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ringo-pbx/ringo/internal/cdr"
 	"github.com/ringo-pbx/ringo/internal/cdr/cdrgen"
+	"github.com/ringo-pbx/ringo/internal/cdr/cdrtest"
 )
 
 // The benchmark database is generated once per process, with the same
@@ -107,57 +108,9 @@ func closeBench() {
 	}
 }
 
+// BenchmarkSearch runs the benchmark query mix (cdrgen.Mix).
 func BenchmarkSearch(b *testing.B) {
-	for _, bc := range []struct{ name, q string }{
-		{"Digits", "4567"},
-		{"DigitsMonth", "1234 from:2026-10-01 to:2026-10-31"},
-		{"NameOutcome", "иванов outcome:noanswer"},
-		{"Name", "smith"},
-		{"DigitsDateOutcome", "916 from:2026-06-01 to:2026-11-23 outcome:answered"},
-		{"Latest", ""},
-		{"Var", "var:crm=4242"},
-		{"DirectionDuration", "direction:inbound dur>300 -has:recording"},
-	} {
-		b.Run(bc.name, func(b *testing.B) {
-			db := benchDB(b)
-			f, err := cdr.ParseQuery(bc.q)
-			if err != nil {
-				b.Fatal(err)
-			}
-			ctx := context.Background()
-			var n int
-			for b.Loop() {
-				p, err := db.Search(ctx, cdr.Query{Filter: f})
-				if err != nil {
-					b.Fatal(err)
-				}
-				n = len(p.Records)
-			}
-			b.ReportMetric(float64(n), "hits")
-		})
-	}
-	for _, bc := range []struct{ name, q string }{
-		{"FacetsDigits", "1234"},
-		{"FacetsNameMonth", "иванов from:2026-10-01 to:2026-10-31"},
-	} {
-		b.Run(bc.name, func(b *testing.B) {
-			db := benchDB(b)
-			f, err := cdr.ParseQuery(bc.q)
-			if err != nil {
-				b.Fatal(err)
-			}
-			ctx := context.Background()
-			var total int64
-			for b.Loop() {
-				fc, err := db.Facets(ctx, cdr.Query{Filter: f})
-				if err != nil {
-					b.Fatal(err)
-				}
-				total = fc.Total
-			}
-			b.ReportMetric(float64(total), "matches")
-		})
-	}
+	cdrtest.BenchmarkMix(b, func(b *testing.B) cdr.Store { return benchDB(b) })
 }
 
 // BenchmarkWriter measures durable writes through the batching Writer from

@@ -72,59 +72,15 @@ func lexeme(w string) string {
 	return "'" + strings.ReplaceAll(strings.ReplaceAll(w, `\`, `\\`), "'", "''") + "'"
 }
 
-// searchable lists what a text search finds r by, as the SQLite engine
-// indexes it: accounts, names, the parts of addresses that repeat neither
-// the account nor the record's domain, the route, variables and tags.
-func searchable(r *cdr.Record) []string {
-	var out []string
-	party := func(p cdr.Party) {
-		out = append(out, p.Account, p.Name)
-		if p.Address == "" {
-			return
-		}
-		// sip:user@host: the user part is usually the number or the
-		// account, and the host the record's own domain.
-		addr := p.Address
-		if i := strings.IndexByte(addr, ':'); i >= 0 && !strings.ContainsAny(addr[:i], "@.") {
-			addr = addr[i+1:]
-		}
-		user, host, ok := strings.Cut(addr, "@")
-		if !ok {
-			user, host = "", addr
-		}
-		if user != p.Account {
-			out = append(out, user)
-		}
-		if host != r.Domain {
-			out = append(out, host)
-		}
-	}
-	party(r.Caller)
-	party(r.Callee)
-	out = append(out, r.Route.Target)
-	for _, l := range r.Legs {
-		party(l.Party)
-	}
-	keys := make([]string, 0, len(r.Variables))
-	for k := range r.Variables {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		out = append(out, k, r.Variables[k])
-	}
-	return append(out, r.Tags...)
-}
-
 // bodyOf is the tsvector, in its text form (each word with its position),
-// of the words of searchable(r): each word once, in order of first
+// of the words of r.Searchable(): each word once, in order of first
 // appearance, and no word made of digits only (numbers are the digits
 // column's, and a query made of digits is a fragment, never a word).
 func bodyOf(r *cdr.Record) string {
 	var b strings.Builder
 	seen := map[string]bool{}
 	pos, size := 0, 0
-	for _, s := range searchable(r) {
+	for _, s := range r.Searchable() {
 		for _, w := range words(s) {
 			if seen[w] || cdr.Digits(w) == w {
 				continue

@@ -23,51 +23,12 @@ var fold = strings.NewReplacer("ё", "е", "Ё", "Е")
 // made of digits is a digit fragment, never a word) and without what an
 // address repeats. words are the same words, for the vocabulary.
 func textOf(r *cdr.Record) (body string, words []string) {
-	add := func(ss ...string) {
-		for _, s := range ss {
-			if strings.Contains(s, "ё") || strings.Contains(s, "Ё") {
-				s = fold.Replace(s)
-			}
-			words = appendTokens(words, s)
+	for _, s := range r.Searchable() {
+		if strings.Contains(s, "ё") || strings.Contains(s, "Ё") {
+			s = fold.Replace(s)
 		}
+		words = appendTokens(words, s)
 	}
-	party := func(p cdr.Party) {
-		add(p.Account, p.Name)
-		if p.Address == "" {
-			return
-		}
-		// sip:user@host: the user part is usually the number or the
-		// account, and the host the record's own domain.
-		addr := p.Address
-		if i := strings.IndexByte(addr, ':'); i >= 0 && !strings.ContainsAny(addr[:i], "@.") {
-			addr = addr[i+1:]
-		}
-		user, host, ok := strings.Cut(addr, "@")
-		if !ok {
-			user, host = "", addr
-		}
-		if user != p.Account {
-			add(user)
-		}
-		if host != r.Domain {
-			add(host)
-		}
-	}
-	party(r.Caller)
-	party(r.Callee)
-	add(r.Route.Target)
-	for _, l := range r.Legs {
-		party(l.Party)
-	}
-	keys := make([]string, 0, len(r.Variables))
-	for k := range r.Variables {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		add(k, r.Variables[k])
-	}
-	add(r.Tags...)
 	return strings.Join(words, " "), words
 }
 
