@@ -99,31 +99,5 @@ func BenchmarkWriter(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer db.Close()
-	w := cdr.NewWriter(db, cdr.WriterOptions{MaxBatch: 512})
-	defer w.Close()
-	var mu sync.Mutex
-	seed := uint64(0)
-	next := 0
-	b.SetParallelism(32) // 64 writers on 2 cores: call ends arrive concurrently
-	b.ResetTimer()
-	start := time.Now()
-	b.RunParallel(func(pb *testing.PB) {
-		mu.Lock()
-		seed++
-		rng := rand.New(rand.NewPCG(seed, 7))
-		mu.Unlock()
-		for pb.Next() {
-			mu.Lock()
-			i := next
-			next++
-			mu.Unlock()
-			r := cdrgen.Record(rng, i, 1_000_000)
-			r.ID = fmt.Sprintf("w%09d", i)
-			if err := w.Write(context.Background(), r); err != nil {
-				b.Error(err)
-				return
-			}
-		}
-	})
-	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "records/s")
+	cdrtest.BenchmarkWriter(b, db)
 }
