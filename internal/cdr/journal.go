@@ -17,6 +17,9 @@ type JournalStore interface {
 	PutOpen(ctx context.Context, open []Record, closed []string) error
 	// OpenCalls returns the calls still in the journal.
 	OpenCalls(ctx context.Context) ([]Record, error)
+	// Touch marks every call in the journal as alive at at: a call open
+	// when Ringo dies ends, in its interrupted record, at its last touch.
+	Touch(ctx context.Context, at time.Time) error
 }
 
 // Journal records which calls are in progress, written behind in batches
@@ -28,6 +31,9 @@ type Journal struct {
 	log *slog.Logger
 	// FlushEvery bounds how long an opened call may go unjournaled.
 	FlushEvery time.Duration
+	// TouchEvery is how often the open calls are marked alive: the error
+	// on an interrupted call's end time.
+	TouchEvery time.Duration
 
 	mu     sync.Mutex
 	open   map[string]Record
@@ -36,7 +42,8 @@ type Journal struct {
 
 // NewJournal returns a journal over st; Run writes it.
 func NewJournal(st JournalStore, log *slog.Logger) *Journal {
-	return &Journal{st: st, log: log, FlushEvery: 100 * time.Millisecond, open: map[string]Record{}, closed: map[string]bool{}}
+	return &Journal{st: st, log: log, FlushEvery: 100 * time.Millisecond, TouchEvery: 15 * time.Second,
+		open: map[string]Record{}, closed: map[string]bool{}}
 }
 
 // Opened notes a call in progress (again, to update what is known of it).
@@ -59,6 +66,8 @@ func (j *Journal) Closed(id string) {
 func (j *Journal) Run(ctx context.Context) {
 	t := time.NewTicker(j.FlushEvery)
 	defer t.Stop()
+	touch := time.NewTicker(j.TouchEvery)
+	defer touch.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -66,6 +75,11 @@ func (j *Journal) Run(ctx context.Context) {
 			return
 		case <-t.C:
 			j.Flush(ctx)
+		case now := <-touch.C:
+			j.Flush(ctx)
+			if err := j.st.Touch(ctx, now); err != nil && ctx.Err() == nil {
+				j.log.Error("marking open calls alive failed", "error", err)
+			}
 		}
 	}
 }

@@ -193,6 +193,14 @@ func testJournal(t *testing.T, h Harness) {
 	if end := j["a"].Ended; end.Before(before) || end.After(time.Now().Add(time.Second)) {
 		t.Errorf("open call's end = %s, want about now (its last update)", end)
 	}
+	// Touch marks the open calls alive: their end is the last touch.
+	touched := time.Now().Add(time.Hour).Truncate(time.Millisecond)
+	if err := e.Touch(ctx, touched); err != nil {
+		t.Fatal(err)
+	}
+	if j := journal(); !j["a"].Ended.Equal(touched) || !j["c"].Ended.Equal(touched) {
+		t.Errorf("after Touch(%s): a ends %s, c ends %s", touched, j["a"].Ended, j["c"].Ended)
+	}
 	ended := call("c", "203")
 	ended.Outcome, ended.Ended = cdr.Answered, T0.Add(time.Minute)
 	ended.FillDurations()

@@ -342,6 +342,14 @@ func (db *DB) PutOpen(ctx context.Context, open []cdr.Record, closed []string) e
 	return nil
 }
 
+// Touch marks every journaled call as alive at at.
+func (db *DB) Touch(ctx context.Context, at time.Time) error {
+	if _, err := db.pool.Exec(ctx, "UPDATE cdr_open_calls SET updated = $1", ms(at)); err != nil {
+		return fmt.Errorf("touch open calls: %w", err)
+	}
+	return nil
+}
+
 // OpenCalls returns the journal: calls that were in progress and have no record.
 func (db *DB) OpenCalls(ctx context.Context) ([]cdr.Record, error) {
 	rows, err := db.pool.Query(ctx, "SELECT data, updated FROM cdr_open_calls ORDER BY updated, id")

@@ -254,6 +254,14 @@ func (db *DB) PutOpen(ctx context.Context, open []cdr.Record, closed []string) e
 	return db.shards[0].putOpen(ctx, open, closed)
 }
 
+// Touch marks every journaled call as alive at at.
+func (db *DB) Touch(ctx context.Context, at time.Time) error {
+	if _, err := db.shards[0].w.ExecContext(ctx, "UPDATE open_calls SET updated = ?", at.UnixMilli()); err != nil {
+		return fmt.Errorf("touch open calls: %w", err)
+	}
+	return nil
+}
+
 // OpenCalls returns the journal: calls that were in progress and have no record.
 func (db *DB) OpenCalls(ctx context.Context) ([]cdr.Record, error) {
 	return db.shards[0].openCalls(ctx)
