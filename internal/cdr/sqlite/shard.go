@@ -67,13 +67,9 @@ var migrations = []string{
 	`CREATE TABLE rec (
 		seq        INTEGER PRIMARY KEY,
 		id         TEXT NOT NULL UNIQUE,
-		domain     TEXT NOT NULL,
-		direction  TEXT NOT NULL,
-		outcome    TEXT NOT NULL,
 		duration   INTEGER NOT NULL,
 		has_rec    INTEGER NOT NULL DEFAULT 0
 	);
-	CREATE INDEX rec_domain ON rec (domain, seq);
 	CREATE TABLE rec_doc (
 		seq  INTEGER PRIMARY KEY,
 		data TEXT NOT NULL
@@ -306,7 +302,7 @@ func (s *shard) insert(ctx context.Context, tx *sql.Tx, ps []prepared) (added []
 		}
 	}()
 	ins := map[string]*inserter{
-		"rec": newInserter(tx, "INSERT INTO rec (seq, id, domain, direction, outcome, duration, has_rec) VALUES ", 7),
+		"rec": newInserter(tx, "INSERT INTO rec (seq, id, duration, has_rec) VALUES ", 4),
 		"doc": newInserter(tx, "INSERT INTO rec_doc (seq, data) VALUES ", 2),
 	}
 	defer func() {
@@ -364,7 +360,7 @@ func (s *shard) insert(ctx context.Context, tx *sql.Tx, ps []prepared) (added []
 		seq := ms<<seqBits | slot<<codeBits | codeOf(r)
 		last = max(last, seq)
 		seqs[i] = seq
-		if err := ins["rec"].add(ctx, seq, r.ID, r.Domain, string(r.Direction), string(r.Outcome), r.Durations.Total.Milliseconds(), len(r.Recordings) > 0); err != nil {
+		if err := ins["rec"].add(ctx, seq, r.ID, r.Durations.Total.Milliseconds(), len(r.Recordings) > 0); err != nil {
 			return nil, putErr(ctx, tx, ps, err)
 		}
 		if err := ins["doc"].add(ctx, seq, p.data); err != nil {
@@ -673,6 +669,8 @@ func ftsMatch(f *cdr.Filter, words map[*cdr.Filter]string) string {
 		return "keys : " + keyToken(keyVar, varKey(f.Key, f.Value))
 	case cdr.OpTag:
 		return "keys : " + keyToken(keyTag, f.Value)
+	case cdr.OpDomain:
+		return "keys : " + keyToken(keyDomain, f.Value)
 	}
 	if m, ok := words[f]; ok {
 		return m
@@ -685,7 +683,7 @@ func ftsTable(op cdr.Op) string {
 	switch op {
 	case cdr.OpDigits:
 		return "rec_digits"
-	case cdr.OpText, cdr.OpAccount, cdr.OpVar, cdr.OpTag:
+	case cdr.OpText, cdr.OpAccount, cdr.OpVar, cdr.OpTag, cdr.OpDomain:
 		return "rec_text"
 	}
 	return ""
@@ -753,13 +751,17 @@ func (s *shard) plan(ctx context.Context, q cdr.Query, before int64) (*plan, err
 			if !t.To.IsZero() {
 				hi = min(hi, seqOf(t.To))
 			}
-		case cdr.OpText, cdr.OpAccount, cdr.OpVar, cdr.OpTag:
+		case cdr.OpText, cdr.OpAccount, cdr.OpVar, cdr.OpTag, cdr.OpDomain:
 			match[cdr.OpText] = append(match[cdr.OpText], ftsMatch(t, words))
 		case cdr.OpDigits:
 			match[cdr.OpDigits] = append(match[cdr.OpDigits], ftsMatch(t, words))
 		default:
 			rest = append(rest, t)
 		}
+	}
+	// A domain scope is one more exact key for the full-text index to match.
+	if q.Domain != "" {
+		match[cdr.OpText] = append(match[cdr.OpText], "keys : "+keyToken(keyDomain, q.Domain))
 	}
 	hi = min(hi, before)
 	p := &plan{}
@@ -818,10 +820,6 @@ func (s *shard) plan(ctx context.Context, q cdr.Query, before int64) (*plan, err
 		p.add(c, a...)
 		needRec = needRec || rec
 	}
-	if q.Domain != "" {
-		p.add("r.domain = ?", q.Domain)
-		needRec = true
-	}
 	// The records table joins only for conditions on its columns.
 	if drive != "" && needRec {
 		p.from += " CROSS JOIN rec r ON r.seq = d.rowid"
@@ -854,7 +852,7 @@ func sqlOf(f *cdr.Filter, words map[*cdr.Filter]string, key string) (cond string
 	case cdr.OpNot:
 		c, a, r := sqlOf(f.Args[0], words, key)
 		return "NOT " + c, a, r
-	case cdr.OpText, cdr.OpDigits, cdr.OpAccount, cdr.OpVar, cdr.OpTag:
+	case cdr.OpText, cdr.OpDigits, cdr.OpAccount, cdr.OpVar, cdr.OpTag, cdr.OpDomain:
 		table := ftsTable(f.Op)
 		return "+" + key + " IN (SELECT rowid FROM " + table + " WHERE " + table + " MATCH ?)", []any{ftsMatch(f, words)}, false
 	case cdr.OpTime:
@@ -879,8 +877,6 @@ func sqlOf(f *cdr.Filter, words map[*cdr.Filter]string, key string) (cond string
 			c, args = append(c, "r.duration <= ?"), append(args, *f.MaxMs)
 		}
 		return "(" + strings.Join(c, " AND ") + ")", args, true
-	case cdr.OpDomain:
-		return "r.domain = ?", []any{f.Value}, true
 	case cdr.OpRecording:
 		return "r.has_rec = 1", nil, true
 	}

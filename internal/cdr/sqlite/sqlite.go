@@ -25,20 +25,24 @@
 //
 // # Schema
 //
-//   - rec: the columns the structured filters test (domain, direction,
-//     outcome, duration, has recording), narrow so that a filter scanning or
-//     counting many records touches few pages; id is unique (Get, and a
-//     duplicate is a conflict).
+//   - rec: the id (unique: Get, and a duplicate is a conflict) and the
+//     columns the duration and has:recording filters test, narrow so that a
+//     filter scanning many records touches few pages. Outcome and direction
+//     are in the seq itself (see below).
 //   - rec_doc: the whole record with its legs as JSON, read only for the
 //     records of the page being returned.
-//   - rec_acc, rec_var, rec_tag: (key, seq) B-trees for the account, var:
-//     and tag: filters, walked newest first.
-//   - rec_text, FTS5 with tokenizer unicode61 and diacritics removed: names,
-//     accounts, the parts of addresses not already covered by a number or an
-//     account, the route, variables and tags. Words match by prefix and
-//     case-fold in Latin and Cyrillic (ё is folded to е on both sides).
-//     Numbers are left to rec_digits: a query made of digits is a digit
-//     fragment, never a word, so indexing them twice would only cost.
+//   - rec_text, FTS5 with tokenizer unicode61 and diacritics removed, with
+//     two columns. body: names, accounts, the parts of addresses not
+//     already covered by a number or an account, the route, variables and
+//     tags; words match by prefix and case-fold in Latin and Cyrillic (ё is
+//     folded to е on both sides); numbers are left to rec_digits (a query
+//     made of digits is a digit fragment, never a word). keys: exact-match
+//     tokens for the account:, var:, tag: and domain: filters and the
+//     domain scope of a domain administrator, so that they intersect with
+//     words inside FTS5 and are written as a log-structured index rather
+//     than as B-trees with a random page write per record.
+//   - rec_words: the vocabulary of body, to expand a typed prefix into
+//     whole words (see expand).
 //   - rec_digits, FTS5 with tokenizer trigram: the digits-only forms of the
 //     caller's, callee's, dialled and legs' numbers, space-separated. A
 //     fragment of three or more digits is a phrase of its trigrams, so
@@ -62,12 +66,12 @@
 //
 // # Plans
 //
-// A search is driven by one index, chosen in this order: the full-text
-// terms (when there are words and digit fragments, the rarer of the two,
-// found by a bounded count), a var:, a tag:, an account:, else the records
-// themselves. The driver is walked newest first within the time range and
-// every other condition is tested on the rows it yields, so a page costs in
-// proportion to how far back its results lie, not to how many records match.
+// A search is driven by one index: the full-text terms (words and exact
+// keys in rec_text, digit fragments in rec_digits; with both, the rarer of
+// the two, found by a bounded count), else the records themselves. The
+// driver is walked newest first within the time range and every other
+// condition is tested on the rows it yields, so a page costs in proportion
+// to how far back its results lie, not to how many records match.
 // Facets count every match through the same driver. The measured figures are
 // in docs/benchmarks.md, "Call records search".
 package sqlite

@@ -99,6 +99,7 @@ const (
 	keyAccount = 'a'
 	keyVar     = 'v'
 	keyTag     = 't'
+	keyDomain  = 'd'
 )
 
 func keyToken(kind byte, s string) string {
@@ -130,6 +131,7 @@ func keysOf(r *cdr.Record) string {
 	for _, t := range r.Tags {
 		add(keyToken(keyTag, t))
 	}
+	add(keyToken(keyDomain, r.Domain))
 	slices.Sort(keys)
 	return strings.Join(keys, " ")
 }
