@@ -60,6 +60,13 @@ type Host struct {
 	DoBalance func(t *Task, params *Dict, account string) (Value, error)
 	// BannerRead(kind, params): the banner object, or null.
 	BannerRead func(t *Task, kind string, params Value) (Value, error)
+	// SendInstantMessage(from, to, content): null or an error string; from
+	// is "" for the current account, content a copy of the program's value.
+	SendInstantMessage func(t *Task, from, to string, content Value) (Value, error)
+	// SendXMPPIQ(from, to, request): null or an error string.
+	SendXMPPIQ func(t *Task, from, to string, request *Dict) (Value, error)
+	// RADIUSCall(address, params): a result dictionary or an error string.
+	RADIUSCall func(t *Task, address string, params *Dict) (Value, error)
 }
 
 // NotAvailable is the error string the functions that need a server return
@@ -271,6 +278,54 @@ func hostFuncs() []Func {
 				return f(t, kind, CopyValue(a[1]))
 			}
 			return nil, nil
+		}},
+		// Communication (§4.10) beyond e-mail and HTTP, which have their own
+		// services: instant messages, XMPP and RADIUS go to the host.
+		{Name: "SendInstantMessage", MinArgs: 3, MaxArgs: 3, Fn: func(t *Task, a []Value) (Value, error) {
+			from, err := hostArgString("SendInstantMessage", "sender", a[0], true)
+			if err != nil {
+				return nil, err
+			}
+			to, err := hostArgString("SendInstantMessage", "recipient", a[1], false)
+			if err != nil {
+				return nil, err
+			}
+			if f := host(t).SendInstantMessage; f != nil {
+				return f(t, from, to, CopyValue(a[2]))
+			}
+			return NotAvailable, nil
+		}},
+		{Name: "SendXMPPIQ", MinArgs: 3, MaxArgs: 3, Fn: func(t *Task, a []Value) (Value, error) {
+			from, err := hostArgString("SendXMPPIQ", "sender", a[0], true)
+			if err != nil {
+				return nil, err
+			}
+			to, err := hostArgString("SendXMPPIQ", "recipient", a[1], false)
+			if err != nil {
+				return nil, err
+			}
+			req, ok := a[2].(*Dict)
+			if !ok {
+				return nil, Throw("SendXMPPIQ: the request must be a dictionary, not %s", TypeName(a[2]))
+			}
+			if f := host(t).SendXMPPIQ; f != nil {
+				return f(t, from, to, CopyValue(req).(*Dict))
+			}
+			return NotAvailable, nil
+		}},
+		{Name: "RADIUSCall", MinArgs: 2, MaxArgs: 2, Fn: func(t *Task, a []Value) (Value, error) {
+			addr, err := hostArgString("RADIUSCall", "address", a[0], false)
+			if err != nil {
+				return nil, err
+			}
+			params, ok := a[1].(*Dict)
+			if !ok {
+				return nil, Throw("RADIUSCall: the parameters must be a dictionary, not %s", TypeName(a[1]))
+			}
+			if f := host(t).RADIUSCall; f != nil {
+				return f(t, addr, CopyValue(params).(*Dict))
+			}
+			return NotAvailable, nil
 		}},
 		{Name: "ReadEnvirFile", MinArgs: 1, MaxArgs: 1, Fn: readEnvirFile},
 		{Name: "SetApplicationStatus", MinArgs: 1, MaxArgs: 1, Procedure: true, Fn: func(t *Task, a []Value) (Value, error) {

@@ -67,6 +67,18 @@ func htHost(calls *[]string) *Host {
 			rec("BannerRead(%q, %s)", kind, ObjectToString(p))
 			return String("banner"), nil
 		},
+		SendInstantMessage: func(t *Task, from, to string, c Value) (Value, error) {
+			rec("SendInstantMessage(%q, %q, %s)", from, to, ObjectToString(c))
+			return nil, nil
+		},
+		SendXMPPIQ: func(t *Task, from, to string, r *Dict) (Value, error) {
+			rec("SendXMPPIQ(%q, %q, %s)", from, to, ObjectToString(r))
+			return nil, nil
+		},
+		RADIUSCall: func(t *Task, addr string, p *Dict) (Value, error) {
+			rec("RADIUSCall(%q, %s)", addr, ObjectToString(p))
+			return String("timeout"), nil
+		},
 	}
 }
 
@@ -101,6 +113,9 @@ func TestHostFunctions(t *testing.T) {
   SysLog(Statistics("c1", null, null));
   SysLog(DoBalance(p, "bob"));
   SysLog(BannerRead("top", p));
+  SysLog(SendInstantMessage(null, "bob@example.com", "hello"));
+  SysLog(SendXMPPIQ("me@example.com", "bob@example.com", p));
+  SysLog(RADIUSCall("10.0.0.1", p));
   SetApplicationStatus(p);
   p.Language = "changed";
 end;
@@ -135,6 +150,9 @@ end;
 		`Statistics("c1", "", #null#)`, "> #5",
 		`DoBalance({Language=french;}, "bob")`, "> {}",
 		`BannerRead("top", {Language=french;})`, "> banner",
+		`SendInstantMessage("", "bob@example.com", hello)`, "> #null#",
+		`SendXMPPIQ("me@example.com", "bob@example.com", {Language=french;})`, "> #null#",
+		`RADIUSCall("10.0.0.1", {Language=french;})`, "> timeout",
 	}
 	if got := strings.Join(calls, "\n"); got != strings.Join(want, "\n") {
 		t.Errorf("calls:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
@@ -160,6 +178,9 @@ func TestHostArguments(t *testing.T) {
 		{`DoBalance("p", null)`, "DoBalance: the parameters must be a dictionary"},
 		{`BannerRead(null, null)`, "BannerRead: the banner type must be a string"},
 		{`ReadEnvirFile(1)`, "ReadEnvirFile: the file name must be a string"},
+		{`SendInstantMessage(null, null, "x")`, "SendInstantMessage: the recipient must be a string"},
+		{`SendXMPPIQ(null, "a@b", "x")`, "SendXMPPIQ: the request must be a dictionary"},
+		{`RADIUSCall("a", null)`, "RADIUSCall: the parameters must be a dictionary"},
 		{`ReadEnvirFile("")`, `ReadEnvirFile: "" is not a file name`},
 	}
 	for _, c := range cases {
