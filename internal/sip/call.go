@@ -106,7 +106,8 @@ type call struct {
 	recorded <-chan struct{} // closed once the call's record is durable
 
 	m       *callMedia // nil: SDP passes through
-	service string     // a call answered by Ringo itself ("echo")
+	service string     // a call answered by Ringo itself ("echo", "tone", "playback")
+	extra   callExtras // received digits, the service's player
 
 	callerName, calleeName string
 	via                    string // how the dialled address reached the callee ("alias 202")
@@ -165,9 +166,9 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	tgt, err := s.dir.Resolve(req.Recipient.User, targetDomain)
-	if err != nil && len(tgt.Via) == 0 && s.media != nil && strings.EqualFold(req.Recipient.User, echoUser) {
-		// Nothing provisioned is called echo: Ringo's own echo service answers.
-		s.answerEcho(req, tx, caller, targetDomain)
+	if svc := serviceNamed(req.Recipient.User); err != nil && len(tgt.Via) == 0 && s.media != nil && svc != "" {
+		// Nothing provisioned has the name: Ringo's own service answers.
+		s.answerService(req, tx, caller, targetDomain, svc)
 		return
 	}
 	if err != nil || tgt.Account == nil {
@@ -210,6 +211,8 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		c.m = m
 		c.a.ms, c.a.sdpVer = m.a, 1
 		c.a.mediaAddr = s.mediaAddr(m.a.Endpoint(), c.a.dest)
+		s.collectDTMF(c, m.a)
+		s.collectDTMF(c, m.b)
 	}
 	c.via = strings.Join(tgt.Via, ",")
 	c.journalLocked()
@@ -1004,6 +1007,10 @@ func (c *call) recordLocked(outcome string, code int, by string) cdr.Record {
 	if c.b != nil {
 		r.Callee.Address = c.b.dest
 	}
+	if c.m != nil {
+		c.extra.drain(c.m.a, c.m.b)
+	}
+	r.DTMF = c.extra.dtmfString()
 	r.FillDurations()
 	return r
 }
@@ -1386,7 +1393,8 @@ type CallInfo struct {
 	State    string    `json:"state"`
 	Started  time.Time `json:"started"`
 	Answered time.Time `json:"answered,omitempty"`
-	// Media is direct, anchored or echo; Legs summarise each media session.
+	// Media is direct, anchored, or the service that answered (echo, tone,
+	// playback); Legs summarise each media session.
 	Media string         `json:"media"`
 	Legs  []MediaSummary `json:"legs,omitempty"`
 }
@@ -1407,6 +1415,8 @@ type MediaSummary struct {
 type CallDetail struct {
 	CallInfo
 	Sessions []media.SessionInfo `json:"sessions,omitempty"`
+	// DTMF are the digits received so far, in order.
+	DTMF []DTMFDigit `json:"dtmf"`
 }
 
 func summarise(infos []media.SessionInfo) []MediaSummary {
@@ -1439,7 +1449,7 @@ func (c *call) infoLocked() (CallInfo, []media.SessionInfo) {
 	if c.m != nil {
 		info.Media = mediaAnchored
 		if c.service != "" {
-			info.Media = mediaEcho
+			info.Media = c.service
 		}
 		sessions = c.describeMedia()
 		info.Legs = summarise(sessions)
@@ -1480,5 +1490,5 @@ func (s *Server) Call(id string) (CallDetail, bool) {
 		return CallDetail{}, false
 	}
 	info, sessions := c.infoLocked()
-	return CallDetail{CallInfo: info, Sessions: sessions}, true
+	return CallDetail{CallInfo: info, Sessions: sessions, DTMF: c.extra.dtmf()}, true
 }

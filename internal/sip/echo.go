@@ -11,14 +11,16 @@ import (
 	"github.com/ringo-pbx/ringo/internal/store"
 )
 
-// answerEcho answers a call to echo@domain itself: a media session that
-// sends back whatever it receives, so that one phone can test its audio.
-// The call has only the caller's leg; a BYE from either side ends it.
-func (s *Server) answerEcho(req *sip.Request, tx sip.ServerTransaction, caller *store.Account, domain string) {
+// answerService answers a call to a built-in service (echo, tone,
+// playback) itself: a media session that sends back whatever it
+// receives, or plays a tone or a prompt, so that one phone can test its
+// audio. The call has only the caller's leg; a BYE from either side ends
+// it.
+func (s *Server) answerService(req *sip.Request, tx sip.ServerTransaction, caller *store.Account, domain, svc string) {
 	if !hasSDP(req) {
 		// Ringo would have to make the offer; phones calling a test number
 		// do not need that.
-		s.respond(tx, req, 488, "Not Acceptable Here", nil, sip.NewHeader("Warning", `399 ringo "the echo service needs an SDP offer"`))
+		s.respond(tx, req, 488, "Not Acceptable Here", nil, sip.NewHeader("Warning", `399 ringo "the `+svc+` service needs an SDP offer"`))
 		return
 	}
 	offer, err := media.ParseSDP(req.Body())
@@ -30,17 +32,18 @@ func (s *Server) answerEcho(req *sip.Request, tx sip.ServerTransaction, caller *
 		s.respond(tx, req, se.StatusCode(), "Not Acceptable Here", nil, sip.NewHeader("Warning", `399 ringo "`+strings.ReplaceAll(se.Error(), `"`, "'")+`"`))
 		return
 	}
-	ms, err := s.openSession("echo", offer.RTCPMux)
+	ms, err := s.openSession(svc, offer.RTCPMux)
 	if err != nil {
-		s.log.Warn("echo service: no media session", "error", err)
+		s.log.Warn(svc+" service: no media session", "error", err)
 		s.respond(tx, req, 503, "Service Unavailable", nil, sip.NewHeader("Retry-After", "5"))
 		return
 	}
-	c := s.newCall(req, tx, caller, sip.Uri{Scheme: "sip", User: echoUser, Host: domain}, "Echo")
+	c := s.newCall(req, tx, caller, sip.Uri{Scheme: "sip", User: svc, Host: domain}, serviceDisplayName(svc))
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.service = echoUser
+	c.service = svc
 	c.m = &callMedia{offer: offer, a: ms}
+	s.collectDTMF(c, ms)
 	c.a.ms, c.a.sdpVer = ms, 1
 	c.a.mediaAddr = s.mediaAddr(ms.Endpoint(), c.a.dest)
 	answer, pa, err := media.Answer(offer, media.DefaultPreferences(), c.a.endpoint(false))
@@ -48,7 +51,7 @@ func (s *Server) answerEcho(req *sip.Request, tx sip.ServerTransaction, caller *
 		err = ms.SetRemote(pa)
 	}
 	if err != nil {
-		c.log.Warn("echo service: answering failed", "error", err)
+		c.log.Warn(svc+" service: answering failed", "error", err)
 		c.finalSent = true
 		s.stopRinging(c)
 		s.send(tx, c.responseToCaller(500, "Server Internal Error", nil))
@@ -56,7 +59,6 @@ func (s *Server) answerEcho(req *sip.Request, tx sip.ServerTransaction, caller *
 		close(c.done)
 		return
 	}
-	c.m.bridge = media.Echo(ms)
 	c.state = stateAnswered
 	c.answered = c.started
 	c.acks[c.a] = pendingAck{cseqIn: req.CSeq().SeqNo}
@@ -65,8 +67,12 @@ func (s *Server) answerEcho(req *sip.Request, tx sip.ServerTransaction, caller *
 	s.mu.Unlock()
 	out := c.responseToCaller(200, "OK", nil)
 	setSDP(out, answer)
-	c.log.Info("echo", "from", caller.Name+"@"+caller.Domain, "domain", domain)
+	c.log.Info(svc, "from", caller.Name+"@"+caller.Domain, "domain", domain)
 	c.sendAnswerLocked(out)
+	if err := s.startServiceLocked(c, svc, ms); err != nil {
+		c.log.Warn(svc+" service: no media", "error", err)
+		go c.hangupBoth(svc + " service failed")
+	}
 }
 
 // serviceRequestLocked answers an in-dialog request to a call Ringo

@@ -17,7 +17,8 @@ import (
 const (
 	mediaDirect   = "direct"   // SDP passed through: phones send to each other
 	mediaAnchored = "anchored" // relayed through Ringo's ports
-	mediaEcho     = "echo"     // answered by Ringo's echo service
+	// A call answered by one of Ringo's services shows the service's name
+	// (echo, tone, playback).
 )
 
 // echoUser is the user part that reaches the built-in echo service in any
