@@ -225,6 +225,7 @@ func freePortPair(t *testing.T) int {
 			continue
 		}
 		usedPorts[p], usedPorts[p+1] = true, true
+		t.Cleanup(func() { releasePorts(p, 2) })
 		return p
 	}
 	t.Fatal("no pair of free TCP+UDP ports found")
@@ -259,9 +260,15 @@ func freeUDPRange(t *testing.T, n int) int {
 	t.Helper()
 	portMu.Lock()
 	defer portMu.Unlock()
+	// Every even base in 20000..32767-n is tried once, from a random start:
+	// a busy machine, or a long run of tests, still finds a range if one is
+	// there. The ports go back to the pool when the test ends.
+	const lo, hi = 20000, 32768
+	bases := (hi - lo - n) / 2
+	start := rand.IntN(bases)
 next:
-	for i := 0; i < 200; i++ {
-		base := 20000 + 2*rand.IntN(6000) // 20000..31998
+	for k := 0; k < bases; k++ {
+		base := lo + 2*((start+k)%bases)
 		for p := base; p < base+n; p++ {
 			if usedPorts[p] || !udpFree(p) {
 				continue next
@@ -270,10 +277,20 @@ next:
 		for p := base; p < base+n; p++ {
 			usedPorts[p] = true
 		}
+		t.Cleanup(func() { releasePorts(base, n) })
 		return base
 	}
 	t.Fatalf("no range of %d free UDP ports found", n)
 	return 0
+}
+
+// releasePorts returns n ports from base to the pool.
+func releasePorts(base, n int) {
+	portMu.Lock()
+	defer portMu.Unlock()
+	for p := base; p < base+n; p++ {
+		delete(usedPorts, p)
+	}
 }
 
 // udpBound reports whether some process has a UDP socket bound to
