@@ -85,6 +85,23 @@ func (p *rtpPeer) send(t *testing.T, to netip.AddrPort, pkt *rtp.Packet) {
 	}
 }
 
+// tryRecv returns the next RTP packet if one comes within d.
+func (p *rtpPeer) tryRecv(d time.Duration) (*rtp.Packet, bool) {
+	buf := make([]byte, 1500)
+	for {
+		p.conn.SetReadDeadline(time.Now().Add(d))
+		n, err := p.conn.Read(buf)
+		if err != nil {
+			return nil, false
+		}
+		var pkt rtp.Packet
+		if n >= 2 && buf[1] >= 192 && buf[1] <= 223 || pkt.Unmarshal(buf[:n]) != nil {
+			continue // RTCP, or not RTP
+		}
+		return &pkt, true
+	}
+}
+
 // recv returns the next RTP packet; the deadline only bounds a failing test.
 func (p *rtpPeer) recv(t *testing.T) *rtp.Packet {
 	t.Helper()
@@ -109,30 +126,51 @@ func (p *rtpPeer) recv(t *testing.T) *rtp.Packet {
 // stream sends n packets from one peer to Ringo and checks the other peer
 // receives them in order on one SSRC that is not the sender's, with the
 // sequence numbers and timestamps continuous.
-func stream(t *testing.T, from *rtpPeer, to netip.AddrPort, at *rtpPeer, n int) {
+func stream(t *testing.T, from *rtpPeer, to netip.AddrPort, at *rtpPeer, n int) (sent int) {
 	t.Helper()
 	const ssrc = 0x1234abcd
-	var first *rtp.Packet
+	pkt := func(i int, payload []byte) *rtp.Packet {
+		return &rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 0, SequenceNumber: uint16(5000 + i),
+			Timestamp: uint32(80000 + 160*i), SSRC: ssrc, Marker: i == 0}, Payload: payload}
+	}
+	// As a phone does, send every 20 ms until media flows: packets that
+	// arrive before Ringo has set up the far side are lost, as on a real
+	// call. The packets after the first that comes through are checked one
+	// by one, in sequence with it.
+	first := bytes.Repeat([]byte{0xee}, 160)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		from.send(t, to, pkt(sent, first))
+		sent++
+		if got, ok := at.tryRecv(20 * time.Millisecond); ok && bytes.Equal(got.Payload, first) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no RTP from %v reached :%d", to, at.port)
+		}
+	}
+	var ref *rtp.Packet
 	for i := range n {
 		payload := bytes.Repeat([]byte{byte(i + 1)}, 160)
-		from.send(t, to, &rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 0, SequenceNumber: uint16(5000 + i),
-			Timestamp: uint32(80000 + 160*i), SSRC: ssrc, Marker: i == 0}, Payload: payload})
+		from.send(t, to, pkt(sent, payload))
+		sent++
 		got := at.recv(t)
 		if !bytes.Equal(got.Payload, payload) || got.PayloadType != 0 {
 			t.Fatalf("packet %d: PT %d payload %x…, want PT 0 payload %x…", i, got.PayloadType, got.Payload[:1], payload[:1])
 		}
-		if first == nil {
-			first = got
+		if ref == nil {
+			ref = got
 			if got.SSRC == ssrc {
 				t.Fatalf("relayed packet kept the sender's SSRC %08x", ssrc)
 			}
 			continue
 		}
-		if got.SSRC != first.SSRC || got.SequenceNumber != first.SequenceNumber+uint16(i) || got.Timestamp != first.Timestamp+uint32(160*i) {
+		if got.SSRC != ref.SSRC || got.SequenceNumber != ref.SequenceNumber+uint16(i) || got.Timestamp != ref.Timestamp+uint32(160*i) {
 			t.Fatalf("packet %d: ssrc %08x seq %d ts %d after ssrc %08x seq %d ts %d: not continuous",
-				i, got.SSRC, got.SequenceNumber, got.Timestamp, first.SSRC, first.SequenceNumber, first.Timestamp)
+				i, got.SSRC, got.SequenceNumber, got.Timestamp, ref.SSRC, ref.SequenceNumber, ref.Timestamp)
 		}
 	}
+	return sent
 }
 
 // anchoredCall sets up 1001 calling 1002, each phone with a media socket.
@@ -166,32 +204,39 @@ func TestAnchoredMediaFlowsBothWays(t *testing.T) {
 	e := startEnv(t, nil)
 	_, callee, a, b, s, toRingoA, toRingoB := anchoredCall(t, e)
 
-	stream(t, a, toRingoA, b, 5)
-	stream(t, b, toRingoB, a, 5)
+	ab := stream(t, a, toRingoA, b, 5)
+	ba := stream(t, b, toRingoB, a, 5)
 
 	calls := e.srv.Calls()
 	if len(calls) != 1 || calls[0].Media != "anchored" || len(calls[0].Legs) != 2 {
 		t.Fatalf("calls: %+v", calls)
 	}
+	// Each leg received what its phone sent (a packet lost while the call
+	// was set up is not counted) and sent what the other phone did.
 	for _, l := range calls[0].Legs {
-		if l.PacketsIn != 5 || l.PacketsOut != 5 {
-			t.Errorf("leg %s: %d in, %d out, want 5 and 5", l.Leg, l.PacketsIn, l.PacketsOut)
+		in, out := ab, ba
+		if l.Leg == "callee" {
+			in, out = ba, ab
+		}
+		if l.PacketsIn > uint64(in) || l.PacketsIn < 5 || l.PacketsOut > uint64(out) || l.PacketsOut < 5 {
+			t.Errorf("leg %s: %d in, %d out, want at most %d and %d (at least 5)", l.Leg, l.PacketsIn, l.PacketsOut, in, out)
 		}
 	}
 	if got, want := calls[0].Legs[0].Remote, fmt.Sprintf("127.0.0.1:%d", a.port); got != want {
 		t.Errorf("caller leg latched %s, want %s", got, want)
 	}
 	d, ok := e.srv.Call(calls[0].ID)
-	if !ok || len(d.Sessions) != 2 || len(d.Sessions[0].Chain) == 0 || d.Sessions[1].Counters.PacketsIn != 5 {
+	if !ok || len(d.Sessions) != 2 || len(d.Sessions[0].Chain) == 0 || d.Sessions[1].Counters.PacketsIn < 5 {
 		t.Fatalf("call detail: %+v", d)
 	}
 	if _, ok := e.srv.Call("nope"); ok {
 		t.Fatal("Call found an unknown id")
 	}
+	received := calls[0].Legs[0].PacketsIn + calls[0].Legs[1].PacketsIn
 	want := `
 # HELP ringo_media_packets_received_total RTP packets received on media sessions.
 # TYPE ringo_media_packets_received_total counter
-ringo_media_packets_received_total 10
+ringo_media_packets_received_total ` + fmt.Sprint(received) + `
 # HELP ringo_media_sessions Media sessions open (two per anchored call, one per echo call).
 # TYPE ringo_media_sessions gauge
 ringo_media_sessions 2
@@ -206,7 +251,7 @@ ringo_media_sessions 2
 	wait(t, callee.byes, "BYE at callee")
 	e.portsFree(t)
 	// The counters of closed sessions stay in the totals.
-	want = strings.Replace(strings.Replace(want, "sessions 2", "sessions 0", 1), "total 10", "total 10", 1)
+	want = strings.Replace(want, "sessions 2", "sessions 0", 1)
 	if err := testutil.GatherAndCompare(e.reg, strings.NewReader(want), "ringo_media_packets_received_total", "ringo_media_sessions"); err != nil {
 		t.Fatal(err)
 	}
