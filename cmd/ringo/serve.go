@@ -147,6 +147,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	}
 	defer eng.Close()
 	sipSrv.SetMedia(eng)
+	log.Info("media", "service", "rtp", "ports", cfg.RTP.Ports, "anchor", cfg.RTP.Anchor)
 	httpL, err := net.Listen("tcp", cfg.HTTP.Addr)
 	if err != nil {
 		return fmt.Errorf("http %s: %w", cfg.HTTP.Addr, err)
