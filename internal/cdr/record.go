@@ -279,3 +279,23 @@ func (r *Record) Searchable() []string {
 	}
 	return append(out, r.Tags...)
 }
+
+// Numbers is the digits-only form of each distinct number of r (caller,
+// callee, dialled, legs) of at least MinDigits digits, space separated, as
+// every engine indexes them for digit-fragment search: separate, so that a
+// fragment cannot match across two numbers.
+func (r *Record) Numbers() string {
+	var seen []string
+	add := func(s string) {
+		if d := Digits(s); len(d) >= MinDigits && !slices.Contains(seen, d) {
+			seen = append(seen, d)
+		}
+	}
+	add(r.Caller.Number)
+	add(r.Callee.Number)
+	add(r.Dialled)
+	for _, l := range r.Legs {
+		add(l.Party.Number)
+	}
+	return strings.Join(seen, " ")
+}

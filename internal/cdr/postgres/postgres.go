@@ -276,7 +276,7 @@ func (db *DB) PutBatch(ctx context.Context, recs []cdr.Record) error {
 		id[i], domain[i], direction[i], outcome[i] = clean(r.ID), clean(r.Domain), string(r.Direction), string(r.Outcome)
 		created[i], ended[i], duration[i] = ms(r.Created), ms(r.Ended), r.Durations.Total.Milliseconds()
 		callerAcc[i], calleeAcc[i], hasRec[i] = clean(r.Caller.Account), clean(r.Callee.Account), len(r.Recordings) > 0
-		body[i], digits[i], attrsJSON[i], data[i] = bodyOf(r), digitsOf(r), string(a), string(d)
+		body[i], digits[i], attrsJSON[i], data[i] = bodyOf(r), r.Numbers(), string(a), string(d)
 	}
 	_, err := db.pool.Exec(ctx, putSQL, id, domain, direction, outcome, created, ended, duration, callerAcc, calleeAcc, hasRec, body, digits, attrsJSON, data)
 	if err != nil {

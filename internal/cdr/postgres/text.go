@@ -1,7 +1,6 @@
 package postgres
 
 import (
-	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -114,24 +113,6 @@ func tsquery(term string) (q string, ok bool) {
 		ws[i] = lexeme(ws[i])
 	}
 	return strings.Join(ws, " <-> ") + ":*", true
-}
-
-// digitsOf is the digits-only form of each distinct number of r, space
-// separated, so that a fragment cannot match across two numbers.
-func digitsOf(r *cdr.Record) string {
-	var seen []string
-	add := func(s string) {
-		if d := cdr.Digits(s); len(d) >= cdr.MinDigits && !slices.Contains(seen, d) {
-			seen = append(seen, d)
-		}
-	}
-	add(r.Caller.Number)
-	add(r.Callee.Number)
-	add(r.Dialled)
-	for _, l := range r.Legs {
-		add(l.Party.Number)
-	}
-	return strings.Join(seen, " ")
 }
 
 // clean makes s storable in a text column: PostgreSQL text holds neither

@@ -216,7 +216,7 @@ func prepare(recs []cdr.Record) []prepared {
 		}
 		out[i].data = r.AppendJSON(make([]byte, 0, 1024))
 		out[i].text, out[i].words = textOf(r)
-		out[i].keys, out[i].digits = keysOf(r), digitsOf(r)
+		out[i].keys, out[i].digits = keysOf(r), r.Numbers()
 	}
 	workers := min(runtime.GOMAXPROCS(0), len(recs)/128)
 	if workers < 2 {

@@ -135,20 +135,3 @@ func keysOf(r *cdr.Record) string {
 	slices.Sort(keys)
 	return strings.Join(keys, " ")
 }
-
-// digitsOf is what rec_digits indexes for r: each distinct number once.
-func digitsOf(r *cdr.Record) string {
-	var seen []string
-	add := func(s string) {
-		if d := cdr.Digits(s); len(d) >= cdr.MinDigits && !slices.Contains(seen, d) {
-			seen = append(seen, d)
-		}
-	}
-	add(r.Caller.Number)
-	add(r.Callee.Number)
-	add(r.Dialled)
-	for _, l := range r.Legs {
-		add(l.Party.Number)
-	}
-	return strings.Join(seen, " ")
-}
