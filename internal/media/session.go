@@ -148,6 +148,7 @@ type Session struct {
 	rtcp   rtcpState
 	c      counters
 	events chan DTMFEvent
+	onDTMF atomic.Pointer[func(DTMFEvent)]
 }
 
 type latchState struct {
@@ -181,7 +182,20 @@ func (s *Session) SSRC() uint32 { return s.out.ssrc }
 
 // DTMF delivers received digits. It is never closed; select on Done too.
 // When nobody reads, digits beyond its buffer are counted and dropped.
+// With a handler set (OnDTMF), digits go to the handler instead.
 func (s *Session) DTMF() <-chan DTMFEvent { return s.events }
+
+// OnDTMF makes f receive each digit, on the session's own goroutine, in
+// place of the DTMF channel: a caller that only records digits needs no
+// goroutine of its own per session. f must return quickly. nil restores
+// the channel.
+func (s *Session) OnDTMF(f func(DTMFEvent)) {
+	if f == nil {
+		s.onDTMF.Store(nil)
+		return
+	}
+	s.onDTMF.Store(&f)
+}
 
 // Done is closed when the session closes.
 func (s *Session) Done() <-chan struct{} { return s.ctx.Done() }
@@ -453,6 +467,10 @@ func (s *Session) setLatch(from netip.AddrPort, p *sessionParams) {
 
 func (s *Session) emit(ev DTMFEvent) {
 	s.c.dtmfIn.Add(1)
+	if f := s.onDTMF.Load(); f != nil {
+		(*f)(ev)
+		return
+	}
 	select {
 	case s.events <- ev:
 	default:

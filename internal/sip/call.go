@@ -1007,9 +1007,6 @@ func (c *call) recordLocked(outcome string, code int, by string) cdr.Record {
 	if c.b != nil {
 		r.Callee.Address = c.b.dest
 	}
-	if c.m != nil {
-		c.extra.drain(c.m.a, c.m.b)
-	}
 	r.DTMF = c.extra.dtmfString()
 	r.FillDurations()
 	return r

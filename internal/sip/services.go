@@ -142,39 +142,11 @@ func (x *callExtras) dtmfString() string {
 	return b.String()
 }
 
-// drain takes digits already delivered but not yet collected, so the
-// record of a call hung up right after a digit has it.
-func (x *callExtras) drain(sessions ...*media.Session) {
-	for _, ms := range sessions {
-		if ms == nil {
-			continue
-		}
-		for {
-			select {
-			case ev := <-ms.DTMF():
-				x.add(ms.Name(), ev)
-				continue
-			default:
-			}
-			break
-		}
-	}
-}
-
-// collectDTMF notes the digits a session receives for the call until the
-// session closes.
+// collectDTMF notes the digits a session receives for the call, as they
+// arrive, on the session's own goroutine.
 func (s *Server) collectDTMF(c *call, ms *media.Session) {
 	if ms == nil {
 		return
 	}
-	go func() {
-		for {
-			select {
-			case ev := <-ms.DTMF():
-				c.extra.add(ms.Name(), ev)
-			case <-ms.Done():
-				return
-			}
-		}
-	}()
+	ms.OnDTMF(func(ev media.DTMFEvent) { c.extra.add(ms.Name(), ev) })
 }
