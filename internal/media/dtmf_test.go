@@ -287,3 +287,38 @@ func TestSendDTMFOnTheWire(t *testing.T) {
 		prev = p.SequenceNumber
 	}
 }
+
+// With a handler, digits go to it on the session's goroutine and not to
+// the channel; removing it restores the channel.
+func TestDTMFHandler(t *testing.T) {
+	goroutineLeakCheck(t)
+	e := newEngine(t)
+	a, b := newSession(t, e, "a"), newSession(t, e, "b")
+	te := Format{PT: 101, Codec: Codec{Name: NameTelephoneEvent, ClockRate: 8000}}
+	a.SetRemote(muxParams(b.LocalAddr(), te, fmtPCMU))
+	b.SetRemote(muxParams(a.LocalAddr(), te, fmtPCMU))
+	got := make(chan byte, 8)
+	b.OnDTMF(func(ev DTMFEvent) { got <- ev.Digit })
+	if err := a.SendDTMF("47", 40*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	var digits []byte
+	for range 2 {
+		select {
+		case d := <-got:
+			digits = append(digits, d)
+		case <-time.After(5 * time.Second):
+			t.Fatalf("handler got %q, want 47", digits)
+		}
+	}
+	if string(digits) != "47" || len(b.DTMF()) != 0 {
+		t.Fatalf("handler got %q, channel holds %d", digits, len(b.DTMF()))
+	}
+	b.OnDTMF(nil)
+	if err := a.SendDTMF("9", 40*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	if ev := waitDTMF(t, b); ev.Digit != '9' {
+		t.Fatalf("channel got %q", ev.Digit)
+	}
+}
