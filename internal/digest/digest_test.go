@@ -366,9 +366,8 @@ func FuzzParse(f *testing.F) {
 			if !strings.EqualFold(c.QOP, "auth") {
 				t.Fatalf("Parse(%q) accepted qop %q", s, c.QOP)
 			}
-			if c.NC == "" || c.CNonce == "" {
-				t.Fatalf("Parse(%q) accepted qop=auth without nc and cnonce: %+v", s, c)
-			}
+			// nc and cnonce may be missing: deployed clients omit them and
+			// Parse accepts that on purpose (see its comment).
 		}
 		if c.Response != strings.ToLower(c.Response) {
 			t.Fatalf("Parse(%q) response %q not lower-cased", s, c.Response)
