@@ -8,6 +8,7 @@
 # Usage: bench/sipp-bench.sh            (results in $OUT, a Markdown table on stdout)
 # Knobs: SOAK_RATE=N SOAK_SECONDS=120 (goroutines sampled every 10 s), CALL_RATES="500 1000 ..." REG_RATES="..." STEP=20 USERS=1000 RINGO_CPU=0 LOAD_CPU=1
 #        OVERLOAD_RATE=... MAX_RATE=... (Ringo's calls.maxRate for the overload step), HOLD_MS=100
+#        RECORDS=true|false (call records), ANCHOR=true|false (media anchored at Ringo)
 #        REFERENCE=kamailio KAM_CHILDREN=4 KAM_SHM_MB=1024 (Kamailio: UDP workers, shared memory in MB)
 # Kamailio runs on RINGO_CPU (all its processes; CPU % is summed over them), SIPp on LOAD_CPU,
 # with the same rates, scenarios and step lengths as Ringo.
@@ -28,6 +29,7 @@ MAX_RATE=${MAX_RATE:-}
 REFERENCE=${REFERENCE:-}
 SOAK_RATE=${SOAK_RATE:-}
 RECORDS=${RECORDS:-true} # false: measure SIP alone, without writing call records
+ANCHOR=${ANCHOR:-true}   # false: SDP passed between the phones, media not anchored at Ringo
 SOAK_SECONDS=${SOAK_SECONDS:-120}
 KAM_CHILDREN=${KAM_CHILDREN:-4}
 KAM_SHM_MB=${KAM_SHM_MB:-1024}
@@ -85,6 +87,7 @@ security: { failLimit: 100000000 }
 registrar: { maxExpires: 7200 }
 calls: { maxRate: $maxrate }
 records: { enabled: $RECORDS }
+rtp: { anchor: $ANCHOR }
 EOF
   taskset -c "$RINGO_CPU" ./ringo serve --data data --config ringo.yaml --sip "$SIP" --http "$HTTP" --log-level warn \
     > ringo.log 2>&1 &
