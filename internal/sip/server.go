@@ -175,6 +175,9 @@ func (s *Server) SetJournal(j Journal) { s.journal = j }
 // FlushRecords waits for the records of ended calls to be written.
 func (s *Server) FlushRecords() { s.recording.Wait() }
 
+// udpBuffer is the SIP UDP socket's buffer size in each direction.
+const udpBuffer = 4 << 20
+
 // Listen binds the configured sockets. A port in use is an error here,
 // before anything runs.
 func (s *Server) Listen(ctx context.Context) error {
@@ -183,6 +186,14 @@ func (s *Server) Listen(ctx context.Context) error {
 	udp, err := lc.ListenPacket(ctx, "udp", addr)
 	if err != nil {
 		return fmt.Errorf("sip udp %s: %w", addr, err)
+	}
+	// A burst of requests must wait in the socket rather than be dropped by
+	// the kernel while the reader is busy: a dropped INVITE costs the caller
+	// a retransmission timer (0.5 s, then 1 s, 2 s…). The kernel caps the
+	// size at net.core.rmem_max.
+	if uc, ok := udp.(*net.UDPConn); ok {
+		uc.SetReadBuffer(udpBuffer)
+		uc.SetWriteBuffer(udpBuffer)
 	}
 	tcp, err := lc.Listen(ctx, "tcp", udp.LocalAddr().String())
 	if err != nil {
