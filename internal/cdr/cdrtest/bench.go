@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -64,4 +66,37 @@ func BenchmarkWriter(b *testing.B, st cdr.Store) {
 		}
 	})
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "records/s")
+}
+
+// BenchN is the number of records the engines' Go benchmarks generate:
+// RINGO_CDR_BENCH_N, 200,000 by default.
+func BenchN() (int, error) {
+	s := os.Getenv("RINGO_CDR_BENCH_N")
+	if s == "" {
+		return 200_000, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return 0, fmt.Errorf("RINGO_CDR_BENCH_N: %w", err)
+	}
+	return n, nil
+}
+
+// Fill stores n cdrgen records in st in batches of 1,000 and returns the
+// rate, generation included.
+func Fill(ctx context.Context, st cdr.Store, n int) (recordsPerSecond float64, err error) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	const batch = 1000
+	start := time.Now()
+	recs := make([]cdr.Record, 0, batch)
+	for i := 0; i < n; i++ {
+		recs = append(recs, cdrgen.Record(rng, i, n))
+		if len(recs) == batch || i == n-1 {
+			if err := st.PutBatch(ctx, recs); err != nil {
+				return 0, err
+			}
+			recs = recs[:0]
+		}
+	}
+	return float64(n) / time.Since(start).Seconds(), nil
 }

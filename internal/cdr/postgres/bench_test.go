@@ -3,15 +3,12 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"os"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/ringo-pbx/ringo/internal/cdr"
-	"github.com/ringo-pbx/ringo/internal/cdr/cdrgen"
 	"github.com/ringo-pbx/ringo/internal/cdr/cdrtest"
 )
 
@@ -34,11 +31,8 @@ var bench struct {
 
 func benchDB(b *testing.B) *DB {
 	bench.once.Do(func() {
-		bench.n = 200_000
-		if s := os.Getenv("RINGO_CDR_BENCH_N"); s != "" {
-			if bench.n, bench.err = strconv.Atoi(s); bench.err != nil {
-				return
-			}
+		if bench.n, bench.err = cdrtest.BenchN(); bench.err != nil {
+			return
 		}
 		var dsn string
 		dsn, bench.drop = pg.Create(b)
@@ -46,20 +40,9 @@ func benchDB(b *testing.B) *DB {
 		if bench.db, bench.err = Open(ctx, dsn); bench.err != nil {
 			return
 		}
-		rng := rand.New(rand.NewPCG(1, 2))
-		const batch = 1000
-		start := time.Now()
-		recs := make([]cdr.Record, 0, batch)
-		for i := 0; i < bench.n; i++ {
-			recs = append(recs, cdrgen.Record(rng, i, bench.n))
-			if len(recs) == batch || i == bench.n-1 {
-				if bench.err = bench.db.PutBatch(ctx, recs); bench.err != nil {
-					return
-				}
-				recs = recs[:0]
-			}
+		if bench.rate, bench.err = cdrtest.Fill(ctx, bench.db, bench.n); bench.err != nil {
+			return
 		}
-		bench.rate = float64(bench.n) / time.Since(start).Seconds()
 		// As after autovacuum has run: the GIN pending lists merged, the statistics fresh.
 		if _, bench.err = bench.db.pool.Exec(ctx, "VACUUM ANALYZE cdr_records"); bench.err != nil {
 			return
@@ -69,8 +52,8 @@ func benchDB(b *testing.B) *DB {
 			return
 		}
 		table = bench.size - index
-		fmt.Fprintf(os.Stderr, "cdr bench: %d records, ingest %.0f records/s (batches of %d, generation included), %.1f MiB on disk (%.1f MiB table and TOAST, %.1f MiB indexes)\n",
-			bench.n, bench.rate, batch, float64(bench.size)/(1<<20), float64(table)/(1<<20), float64(index)/(1<<20))
+		fmt.Fprintf(os.Stderr, "cdr bench: %d records, ingest %.0f records/s (batches of 1,000, generation included), %.1f MiB on disk (%.1f MiB table and TOAST, %.1f MiB indexes)\n",
+			bench.n, bench.rate, float64(bench.size)/(1<<20), float64(table)/(1<<20), float64(index)/(1<<20))
 		rows, err := bench.db.pool.Query(ctx, `SELECT c.relname, pg_relation_size(c.oid) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
 			WHERE i.indrelid = 'cdr_records'::regclass ORDER BY 2 DESC`)
 		if err != nil {

@@ -3,16 +3,12 @@ package sqlite
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"strconv"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/ringo-pbx/ringo/internal/cdr"
-	"github.com/ringo-pbx/ringo/internal/cdr/cdrgen"
 	"github.com/ringo-pbx/ringo/internal/cdr/cdrtest"
 )
 
@@ -31,12 +27,8 @@ var bench struct {
 
 func benchDB(b *testing.B) *DB {
 	bench.once.Do(func() {
-		bench.n = 200_000
-		if s := os.Getenv("RINGO_CDR_BENCH_N"); s != "" {
-			bench.n, bench.err = strconv.Atoi(s)
-			if bench.err != nil {
-				return
-			}
+		if bench.n, bench.err = cdrtest.BenchN(); bench.err != nil {
+			return
 		}
 		bench.dir, bench.err = os.MkdirTemp("", "cdr-bench-")
 		if bench.err != nil {
@@ -46,20 +38,9 @@ func benchDB(b *testing.B) *DB {
 		if bench.db, bench.err = Open(ctx, bench.dir); bench.err != nil {
 			return
 		}
-		rng := rand.New(rand.NewPCG(1, 2))
-		const batch = 1000
-		start := time.Now()
-		recs := make([]cdr.Record, 0, batch)
-		for i := 0; i < bench.n; i++ {
-			recs = append(recs, cdrgen.Record(rng, i, bench.n))
-			if len(recs) == batch || i == bench.n-1 {
-				if bench.err = bench.db.PutBatch(ctx, recs); bench.err != nil {
-					return
-				}
-				recs = recs[:0]
-			}
+		if bench.rate, bench.err = cdrtest.Fill(ctx, bench.db, bench.n); bench.err != nil {
+			return
 		}
-		bench.rate = float64(bench.n) / time.Since(start).Seconds()
 		for _, sh := range bench.db.shards {
 			if _, bench.err = sh.w.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE); ANALYZE"); bench.err != nil {
 				return
@@ -68,8 +49,8 @@ func benchDB(b *testing.B) *DB {
 		if st, err := os.Stat(filepath.Join(bench.dir, "cdr.db")); err == nil {
 			bench.size = st.Size()
 		}
-		fmt.Fprintf(os.Stderr, "cdr bench: %d records, ingest %.0f records/s (batches of %d, generation included), %.1f MiB on disk\n",
-			bench.n, bench.rate, batch, float64(bench.size)/(1<<20))
+		fmt.Fprintf(os.Stderr, "cdr bench: %d records, ingest %.0f records/s (batches of 1,000, generation included), %.1f MiB on disk\n",
+			bench.n, bench.rate, float64(bench.size)/(1<<20))
 	})
 	if bench.err != nil {
 		b.Fatal(bench.err)
