@@ -117,7 +117,7 @@ func cdrCmd() *cobra.Command {
 	f.IntVar(&limit, "limit", 0, "records per page (default 50)")
 	f.StringVar(&cursor, "cursor", "", "continue after a previous page")
 	f.BoolVar(&facets, "facets", false, "also count the matches by outcome and direction")
-	cmd.AddCommand(search, cdrExportCmd())
+	cmd.AddCommand(search, cdrExportCmd(), cdrRecordingCmd())
 	return cmd
 }
 

@@ -39,6 +39,9 @@ type Server struct {
 	log    *slog.Logger
 	gather prometheus.Gatherer
 	cdr    cdr.Store
+	// recordings is the directory call records name recordings in; ""
+	// means the SIP server's.
+	recordings string
 	// exportPage is the number of records an export reads from the store at
 	// a time: it bounds the memory an export holds.
 	exportPage int
@@ -81,12 +84,14 @@ func (s *Server) Handler() http.Handler {
 	route("GET /api/v1/registrations", confined, s.registrations)
 	route("GET /api/v1/calls", serverOnly, s.calls)
 	route("GET /api/v1/calls/{id}", serverOnly, s.call)
+	route("GET /api/v1/conferences", serverOnly, s.conferences)
 	route("GET /api/v1/security/blocked", serverOnly, s.blocked)
 	route("GET /api/v1/cdr/search", confined, s.cdrSearch)
 	route("POST /api/v1/cdr/search", confined, s.cdrSearch)
 	route("GET /api/v1/cdr/export", confined, s.cdrExport)
 	route("POST /api/v1/cdr/export", confined, s.cdrExport)
 	route("GET /api/v1/cdr/{id}", confined, s.cdrGet)
+	route("GET /api/v1/cdr/{id}/recordings/{n}", confined, s.cdrRecording)
 	api.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path)
 	})
@@ -407,6 +412,11 @@ func (s *Server) registrations(w http.ResponseWriter, r *http.Request) {
 // calls lists live calls with a summary of each one's media.
 func (s *Server) calls(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, s.sip.Calls())
+}
+
+// conferences lists the open conference rooms and their members.
+func (s *Server) conferences(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, s.sip.Conferences())
 }
 
 // call shows a live call with each media session's chain and counters.

@@ -33,6 +33,9 @@ type AccountSpec struct {
 	// DomainAdmin grants (true) or withdraws (false) the right to manage the
 	// account's domain through the admin API.
 	DomainAdmin *bool `json:"domainAdmin,omitempty" yaml:"domainAdmin,omitempty"`
+	// RecordCalls turns the recording of the account's calls on (true) or
+	// off (false).
+	RecordCalls *bool `json:"recordCalls,omitempty" yaml:"recordCalls,omitempty"`
 }
 
 var (
@@ -223,6 +226,9 @@ func (spec AccountSpec) build(domainName string, old *store.Account) (store.Acco
 	}
 	if spec.DomainAdmin != nil {
 		a.Prefs.DomainAdmin = *spec.DomainAdmin
+	}
+	if spec.RecordCalls != nil {
+		a.Prefs.RecordCalls = *spec.RecordCalls
 	}
 	return a, nil
 }

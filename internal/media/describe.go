@@ -41,7 +41,7 @@ func (s *Session) Counters() Counters {
 		Dropped: c.dropped.Load(), SendErrors: c.sendErrors.Load(),
 		JitterMS: float64(s.recv.jitterDuration()) / float64(time.Millisecond),
 		DTMFIn:   c.dtmfIn.Load(), DTMFOut: c.dtmfOut.Load(), DTMFDropped: c.dtmfDropped.Load(),
-		RTCPIn: c.rtcpIn.Load(), RTCPOut: c.rtcpOut.Load(), SourceSwitch: c.switches.Load(),
+		RTCPIn: c.rtcpIn.Load(), RTCPOut: c.rtcpOut.Load(), SourceSwitch: c.switches.Load(), DecodeErrors: c.decodeErrors.Load(),
 	}
 }
 

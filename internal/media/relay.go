@@ -12,12 +12,14 @@ type Bridge struct {
 	fwd []*forwarder
 }
 
-// Relay forwards media between a and b without decoding: each packet is
-// renumbered onto the receiving leg's outgoing stream (SSRC, sequence,
-// timestamp) and its payload type mapped to the one that leg negotiated
-// for the same codec; RFC 4733 events pass as events. Both legs must have
-// their Params and share at least one codec. Call Relay again after a
-// re-INVITE only if the legs changed; new Params are picked up by
+// Relay forwards media between a and b. A packet in a codec both legs
+// negotiated passes without decoding: it is renumbered onto the receiving
+// leg's outgoing stream (SSRC, sequence, timestamp) and its payload type
+// mapped to the one that leg uses for the same codec; RFC 4733 events pass
+// as events. A packet in a codec the other leg lacks is transcoded, packet
+// by packet, into that leg's first codec. Both legs must have their Params
+// and each must send something the other can take. Call Relay again after
+// a re-INVITE only if the legs changed; new Params are picked up by
 // themselves.
 func Relay(a, b *Session) (*Bridge, error) {
 	pa, oka := a.Params()
@@ -25,7 +27,7 @@ func Relay(a, b *Session) (*Bridge, error) {
 	if !oka || !okb {
 		return nil, fmt.Errorf("media: relay %s-%s: %w", a.name, b.name, ErrNoRemote)
 	}
-	if !shareCodec(pa, pb) {
+	if !shareCodec(pa, pb) && (!canTranscode(pa, pb) || !canTranscode(pb, pa)) {
 		return nil, fmt.Errorf("media: relay %s (%s) - %s (%s): %w",
 			a.name, formatList(pa.Codecs), b.name, formatList(pb.Codecs), ErrCodecMismatch)
 	}
@@ -75,6 +77,7 @@ type forwarder struct {
 
 	inP, outP *sessionParams // the params the table was built for
 	table     [128]ptRoute
+	tc        *transcoder // built on the first packet that needs it
 }
 
 func (f *forwarder) String() string {
@@ -123,7 +126,9 @@ func (f *forwarder) HandleRTP(from *Session, p *rtp.Packet, raw []byte) {
 	}
 	r := f.routes(in, out)[p.PayloadType&0x7f]
 	if r.rate == 0 {
-		from.c.dropped.Add(1)
+		if !f.transcode(from, to, in, out, p) {
+			from.c.dropped.Add(1)
+		}
 		return
 	}
 	key := from.id<<32 | uint64(from.inGen)
@@ -143,6 +148,12 @@ func (f *forwarder) describeRoutes(in, out Params) string {
 			if c.Same(d.Codec) {
 				parts = append(parts, fmt.Sprintf("%s %d→%d", c.Name, c.PT, d.PT))
 			}
+		}
+	}
+	for _, c := range in.Codecs {
+		if !hasCodec(out.Codecs, c.Codec) && len(out.Codecs) > 0 {
+			o := out.Codecs[0]
+			parts = append(parts, fmt.Sprintf("%s %d⇒%s %d transcoded", c.Name, c.PT, o.Name, o.PT))
 		}
 	}
 	if in.HasDTMF() && out.HasDTMF() && in.DTMF.Same(out.DTMF.Codec) {

@@ -126,7 +126,8 @@ func TestRelayNeedsCommonCodec(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 	p := newPeer(t)
-	a.SetRemote(muxParams(p.addr, Format{}, fmtPCMU))
+	// GSM: no codec in common and none Ringo can decode.
+	a.SetRemote(muxParams(p.addr, Format{}, Format{PT: 3, Codec: Codec{Name: "GSM", ClockRate: 8000}}))
 	b.SetRemote(muxParams(p.addr, Format{}, fmtPCMA))
 	if _, err := Relay(a, b); !errors.Is(err, ErrCodecMismatch) {
 		t.Fatalf("err = %v", err)

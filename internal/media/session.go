@@ -129,6 +129,8 @@ type Session struct {
 	latchGen atomic.Uint32
 	handler  atomic.Pointer[handlerBox]
 	play     atomic.Pointer[Playback]
+	sinks    atomic.Pointer[sinkList]
+	sinkMu   sync.Mutex
 
 	// Owned by the RTP read goroutine.
 	rx       rtp.Packet
@@ -137,6 +139,7 @@ type Session struct {
 	inGen    uint32    // bumped when the input restarts, so relays re-base
 	rxNow    time.Time // arrival of the packet being handled
 	emitFunc func(DTMFEvent)
+	adec     audioDecoder
 
 	dtmfRx dtmfReceiver
 	dtmfMu sync.Mutex
@@ -404,6 +407,10 @@ func (s *Session) receiveRTP(b []byte, from netip.AddrPort, now time.Time) {
 		// Retransmitted end packets still go to the handler: a relay passes
 		// them on and the far side de-duplicates them the same way.
 		s.dtmfRx.packet(s.rx.Timestamp, s.rx.Payload, rate, now, s.emitFunc)
+	}
+	if l := s.sinks.Load(); l != nil && !isDTMF {
+		// Before the handler, which may rewrite the packet in place.
+		s.decodeToSinks(l, p, s.rx.PayloadType, s.rx.Payload)
 	}
 	if h := s.handler.Load(); h != nil {
 		h.h.HandleRTP(s, &s.rx, b)

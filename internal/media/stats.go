@@ -32,6 +32,9 @@ type Counters struct {
 	RTCPIn       uint64  `json:"rtcpIn"`
 	RTCPOut      uint64  `json:"rtcpOut"`
 	SourceSwitch uint64  `json:"sourceSwitches"` // outgoing stream re-based on a new input
+	// DecodeErrors are payloads a recorder, mixer or transcoder could not
+	// decode.
+	DecodeErrors uint64 `json:"decodeErrors,omitempty"`
 }
 
 // counters are written by the packet paths and read by anyone.
@@ -40,7 +43,7 @@ type counters struct {
 	late, dups, jumps, malformed, foreign         atomic.Uint64
 	relatched, dropped, sendErrors                atomic.Uint64
 	dtmfIn, dtmfOut, dtmfDropped, rtcpIn, rtcpOut atomic.Uint64
-	switches                                      atomic.Uint64
+	switches, decodeErrors                        atomic.Uint64
 }
 
 // Sequence tracking constants from RFC 3550 A.1.

@@ -108,6 +108,7 @@ type call struct {
 	m       *callMedia // nil: SDP passes through
 	service string     // a call answered by Ringo itself ("echo", "tone", "playback")
 	extra   callExtras // received digits, the service's player
+	rec     callRecording
 
 	callerName, calleeName string
 	via                    string // how the dialled address reached the callee ("alias 202")
@@ -215,6 +216,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		s.collectDTMF(c, m.b)
 	}
 	c.via = strings.Join(tgt.Via, ",")
+	c.rec.want = recordsCalls(caller, tgt.Account)
 	c.journalLocked()
 	c.log.Info("call", "from", caller.Name+"@"+caller.Domain, "to", req.Recipient.User+"@"+targetDomain,
 		"callee", aor, "via", strings.Join(tgt.Via, ","), "contacts", len(bindings))
@@ -623,6 +625,7 @@ func (c *call) answerLocked(f *fork, res *sip.Response, body []byte) {
 	c.b = b
 	c.state = stateAnswered
 	c.answered = time.Now()
+	c.startRecordingLocked()
 	c.acks[c.a] = pendingAck{cseqIn: c.ainv.CSeq().SeqNo, out: b, outCSeq: f.inv.CSeq().SeqNo}
 	s.mu.Lock()
 	s.dialogs[dialogKey(c.a.callID, c.a.localTag)] = &dialog{c: c, l: c.a}
@@ -912,8 +915,9 @@ func (c *call) finishLocked(outcome string, code int, by string) {
 		c.s.journal.Closed(c.id)
 	}
 	c.recorded = closedChan
+	c.stopRecordingLocked()
 	if c.s.recorder != nil {
-		c.recorded = c.s.record(c.recordLocked(outcome, code, by))
+		c.recorded = c.recordAfterRecordingLocked(c.recordLocked(outcome, code, by))
 	}
 	if c.okTimer != nil {
 		c.okTimer.Stop()
@@ -1008,6 +1012,7 @@ func (c *call) recordLocked(outcome string, code int, by string) cdr.Record {
 		r.Callee.Address = c.b.dest
 	}
 	r.DTMF = c.extra.dtmfString()
+	r.Recordings = c.rec.recordings()
 	r.FillDurations()
 	return r
 }
@@ -1185,6 +1190,10 @@ func (c *call) relay(req *sip.Request, tx sip.ServerTransaction, from *leg) {
 	if c.state != stateAnswered {
 		c.mu.Unlock()
 		c.s.respond(tx, req, 481, "Call/Transaction Does Not Exist", nil)
+		return
+	}
+	if req.Method == sip.INFO && c.dtmfInfoLocked(req, tx, from) {
+		c.mu.Unlock()
 		return
 	}
 	if c.service != "" {
@@ -1446,7 +1455,7 @@ func (c *call) infoLocked() (CallInfo, []media.SessionInfo) {
 	if c.m != nil {
 		info.Media = mediaAnchored
 		if c.service != "" {
-			info.Media = c.service
+			info.Media = serviceKind(c.service)
 		}
 		sessions = c.describeMedia()
 		info.Legs = summarise(sessions)

@@ -59,6 +59,7 @@ func (s *Server) answerService(req *sip.Request, tx sip.ServerTransaction, calle
 		close(c.done)
 		return
 	}
+	c.watchInbandLocked()
 	c.state = stateAnswered
 	c.answered = c.started
 	c.acks[c.a] = pendingAck{cseqIn: req.CSeq().SeqNo}
@@ -102,6 +103,7 @@ func (c *call) serviceRequestLocked(req *sip.Request, tx sip.ServerTransaction) 
 		s.send(tx, sip.NewResponseFromRequest(req, code, reason, nil))
 		return
 	}
+	c.watchInbandLocked()
 	res := sip.NewResponseFromRequest(req, 200, "OK", nil)
 	setSDP(res, answer)
 	if req.Method == sip.INVITE {

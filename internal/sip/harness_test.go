@@ -177,6 +177,7 @@ type phone struct {
 	acks     chan *sip.Request
 	byes     chan *sip.Request
 	cancels  chan struct{}
+	infos    chan *sip.Request // INFO requests, answered 200
 }
 
 const offerSDP = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\na=sendrecv\r\n"
@@ -189,7 +190,7 @@ func newPhone(t *testing.T, e *env, user, pass string) *phone {
 	t.Helper()
 	p := &phone{t: t, user: user, pass: pass, server: e.addr,
 		incoming: make(chan *sip.Request, 16), acks: make(chan *sip.Request, 16), byes: make(chan *sip.Request, 16),
-		cancels: make(chan struct{}, 16)}
+		cancels: make(chan struct{}, 16), infos: make(chan *sip.Request, 16)}
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent(user))
 	if err != nil {
 		t.Fatal(err)
@@ -242,6 +243,10 @@ func newPhone(t *testing.T, e *env, user, pass string) *phone {
 	srv.OnAck(func(req *sip.Request, tx sip.ServerTransaction) {
 		p.acks <- req
 		p.dsc.ReadAck(req, tx)
+	})
+	srv.OnInfo(func(req *sip.Request, tx sip.ServerTransaction) {
+		p.infos <- req
+		tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
 	})
 	srv.OnBye(func(req *sip.Request, tx sip.ServerTransaction) {
 		p.byes <- req

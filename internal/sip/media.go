@@ -162,11 +162,14 @@ func (s *Server) anchorOffer(req *sip.Request) (*callMedia, error) {
 	}
 	prefs := media.DefaultPreferences().Restrict(offer.Codecs())
 	if len(prefs.Codecs) == 0 {
-		// Offering the callee only what the caller has keeps the relay free
-		// of transcoding; with nothing in common there is nothing to offer.
+		// Nothing Ringo can relay or decode: nothing to offer.
 		_, err := media.Offer(prefs, media.Endpoint{})
 		return nil, err
 	}
+	// The callee is offered the caller's codecs first, so that a phone
+	// that has one of them keeps the relay free of transcoding, then the
+	// rest of Ringo's, which the relay transcodes to and from.
+	prefs.Codecs = withRest(prefs.Codecs, media.DefaultCodecs())
 	// Ringo offers the callee what the caller asked for: a caller putting
 	// the call on hold from the start holds the callee.
 	prefs.Direction = offer.Direction
@@ -184,6 +187,24 @@ func (s *Server) anchorOffer(req *sip.Request) (*callMedia, error) {
 		return nil, err
 	}
 	return &callMedia{offer: offer, prefsB: prefs, a: a, b: b}, nil
+}
+
+// withRest appends to first the codecs of all that it lacks.
+func withRest(first, all []media.Codec) []media.Codec {
+	out := append([]media.Codec{}, first...)
+	for _, c := range all {
+		have := false
+		for _, f := range first {
+			if f.Same(c) {
+				have = true
+				break
+			}
+		}
+		if !have {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // calleeOffer is the SDP a fork's INVITE carries.
@@ -209,6 +230,11 @@ func (c *call) calleeSDPLocked(l *leg, body []byte) ([]byte, error) {
 	}
 	if m.callerAnswer == nil {
 		prefs := media.DefaultPreferences().Restrict(pb.Audio())
+		if len(prefs.Restrict(m.offer.Codecs()).Codecs) == 0 {
+			// The callee took only codecs the caller lacks: the caller gets
+			// its own best, and the relay transcodes.
+			prefs = media.DefaultPreferences()
+		}
 		// What the callee does is what Ringo does towards the caller.
 		prefs.Direction = pb.Direction.Reverse()
 		answer, pa, err := media.Answer(m.offer, prefs, c.a.endpoint(false))
@@ -227,6 +253,7 @@ func (c *call) calleeSDPLocked(l *leg, body []byte) ([]byte, error) {
 		}
 		m.bridge = br
 	}
+	c.watchInbandLocked()
 	return m.callerAnswer, nil
 }
 
@@ -281,6 +308,7 @@ func (c *call) reanswerLocked(from, to *leg, d *media.Description, body []byte) 
 	if err := from.ms.SetRemote(pFrom); err != nil {
 		return nil, err
 	}
+	c.watchInbandLocked()
 	return out, nil
 }
 

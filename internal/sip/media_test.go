@@ -337,9 +337,10 @@ func TestMediaReleasedOnEveryEnd(t *testing.T) {
 				t.Fatalf("got %v, want 486", err)
 			}
 		}},
-		{"callee answers with no common codec", func(t *testing.T) {
+		{"callee answers with a codec never offered", func(t *testing.T) {
 			callee.setAnswer(func(s *sipgo.DialogServerSession) error {
-				bad := strings.Replace(string(answerSDP(callee.port)), "RTP/AVP 0 101", "RTP/AVP 8", 1)
+				// GSM: Ringo offered every codec it has, and not this one.
+				bad := strings.Replace(string(answerSDP(callee.port)), "RTP/AVP 0 101", "RTP/AVP 3", 1)
 				return s.Respond(200, "OK", []byte(bad), sip.NewHeader("Content-Type", "application/sdp"))
 			})
 			if _, err := caller.call(ctxT(t), "1002", []byte(offerSDP)); statusOf(err) != 488 {

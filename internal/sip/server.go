@@ -61,6 +61,7 @@ type Server struct {
 
 	media *media.Engine // nil: SDP passes through and there is no echo service
 	msess mediaSet
+	confs conferences
 
 	recorder  Recorder
 	recording sync.WaitGroup // records being written

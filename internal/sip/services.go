@@ -40,11 +40,16 @@ func serviceNamed(user string) string {
 			return s
 		}
 	}
+	if _, ok := conferenceRoom(user); ok {
+		return strings.ToLower(user)
+	}
 	return ""
 }
 
 func serviceDisplayName(svc string) string {
-	switch svc {
+	switch serviceKind(svc) {
+	case conferenceUser:
+		return "Conference"
 	case toneUser:
 		return "Tone"
 	case playbackUser:
@@ -62,6 +67,11 @@ func testTone() dsp.Tone {
 
 // startServiceLocked starts the media of an answered service call.
 func (s *Server) startServiceLocked(c *call, svc string, ms *media.Session) error {
+	if room, ok := conferenceRoom(svc); ok {
+		// The member leaves by itself when the call's session closes.
+		_, err := s.joinConference(c.calleeURI.Host, room, c.callerURI.User+"@"+c.callerURI.Host, ms)
+		return err
+	}
 	switch svc {
 	case toneUser:
 		pl, _, err := ms.StartPlayer(nil, media.PlayerOptions{}, media.Item{Tone: testTone()})
@@ -91,7 +101,8 @@ func (s *Server) startServiceLocked(c *call, svc string, ms *media.Session) erro
 // DTMFDigit is one digit received on a call.
 type DTMFDigit struct {
 	Digit string `json:"digit"`
-	// Source is how it came: "rfc4733" for RTP telephone-events.
+	// Source is how it came: "rfc4733" (RTP telephone-events), "info"
+	// (SIP INFO) or "inband" (tones in the audio).
 	Source     string    `json:"source"`
 	Leg        string    `json:"leg"` // the media session it arrived on
 	At         time.Time `json:"at"`
@@ -105,6 +116,7 @@ type callExtras struct {
 	mu     sync.Mutex
 	digits []DTMFDigit
 	player *media.Player
+	relay  dtmfRelay // digits to pass on, in-band detectors
 }
 
 func (x *callExtras) setPlayer(p *media.Player) {
@@ -114,14 +126,8 @@ func (x *callExtras) setPlayer(p *media.Player) {
 }
 
 func (x *callExtras) add(leg string, ev media.DTMFEvent) {
-	x.mu.Lock()
-	x.digits = append(x.digits, DTMFDigit{Digit: string(ev.Digit), Source: "rfc4733", Leg: leg,
+	x.note(DTMFDigit{Digit: string(ev.Digit), Source: dtmfFromRFC4733, Leg: leg,
 		At: ev.Start, DurationMS: ev.Dur.Milliseconds()})
-	p := x.player
-	x.mu.Unlock()
-	if p != nil {
-		p.Interrupt(ev.Digit)
-	}
 }
 
 // dtmf returns the digits so far, in order.
@@ -148,5 +154,5 @@ func (s *Server) collectDTMF(c *call, ms *media.Session) {
 	if ms == nil {
 		return
 	}
-	ms.OnDTMF(func(ev media.DTMFEvent) { c.extra.add(ms.Name(), ev) })
+	ms.OnDTMF(func(ev media.DTMFEvent) { c.onEvent(ms, ev) })
 }

@@ -56,6 +56,10 @@ type Prefs struct {
 	// must not be able to grant a right; being part of Prefs it needs no
 	// schema change in any engine.
 	DomainAdmin bool `json:"domainAdmin,omitempty"`
+	// RecordCalls records the account's anchored calls, made or received,
+	// to a stereo WAV file listed in the call's record. Typed for the same
+	// reason as DomainAdmin: recording is a policy, not a program setting.
+	RecordCalls bool `json:"recordCalls,omitempty"`
 }
 
 // Rule is one real-time rule: divert the signal when a condition holds.

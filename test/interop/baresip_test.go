@@ -56,11 +56,17 @@ func TestBaresipCallThroughRingo(t *testing.T) {
 }
 
 func baresipCall(t *testing.T, callerWAV, calleeWAV string, callerHangsUp bool) {
+	baresipCallCodecs(t, callerWAV, calleeWAV, callerHangsUp, "pcmu,pcma", "pcmu,pcma", nil)
+}
+
+// baresipCallCodecs is baresipCall with each phone limited to its codecs;
+// during the call, duringCall (when not nil) inspects Ringo's view of it.
+func baresipCallCodecs(t *testing.T, callerWAV, calleeWAV string, callerHangsUp bool, callerCodecs, calleeCodecs string, duringCall func(*ringo)) {
 	r := startRingo(t, defaultConfig)
 	r.provision()
 
-	callee := startBaresip(t, r, "baresip-1002", "1002", "secret1002", calleeWAV, "auto")
-	caller := startBaresip(t, r, "baresip-1001", "1001", "secret1001", callerWAV, "manual")
+	callee := startBaresipCodecs(t, r, "baresip-1002", "1002", "secret1002", calleeWAV, "auto", calleeCodecs)
+	caller := startBaresipCodecs(t, r, "baresip-1001", "1001", "secret1001", callerWAV, "manual", callerCodecs)
 	r.waitRegistered("1002@pbx.test", "127.0.0.1:"+itoa(callee.sipPort), 15*time.Second)
 	r.waitRegistered("1001@pbx.test", "127.0.0.1:"+itoa(caller.sipPort), 15*time.Second)
 
@@ -101,6 +107,9 @@ func baresipCall(t *testing.T, callerWAV, calleeWAV string, callerHangsUp bool) 
 	// Media was anchored: both of the call's legs on Ringo received and
 	// sent packets from its RTP port range.
 	checkAnchored(t, r)
+	if duringCall != nil {
+		duringCall(r)
+	}
 
 	hanger, other := caller, callee
 	if !callerHangsUp {

@@ -860,12 +860,19 @@ type baresipConfig struct {
 }
 
 type baresipAccount struct {
-	User, Pass, PBX, Transport, AnswerMode string
+	User, Pass, PBX, Transport, AnswerMode, Codecs string
 }
 
 // startBaresip starts a headless baresip registered to Ringo as user, sending
 // wav as its microphone, and connects to its ctrl_tcp port.
 func startBaresip(t *testing.T, r *ringo, name, user, pass, wav, answerMode string) *baresip {
+	t.Helper()
+	return startBaresipCodecs(t, r, name, user, pass, wav, answerMode, "pcmu,pcma")
+}
+
+// startBaresipCodecs is startBaresip offering and accepting only codecs
+// (baresip names: pcmu, pcma, g722, opus).
+func startBaresipCodecs(t *testing.T, r *ringo, name, user, pass, wav, answerMode, codecs string) *baresip {
 	t.Helper()
 	b := &baresip{t: t, name: name, dir: filepath.Join(t.TempDir(), name)}
 	b.recDir = filepath.Join(b.dir, "rec")
@@ -887,7 +894,7 @@ func startBaresip(t *testing.T, r *ringo, name, user, pass, wav, answerMode stri
 		LocalIP:     "127.0.0.1",
 	}
 	renderTemplate(t, testdata(t, "baresip/config.tmpl"), filepath.Join(b.dir, "config"), cfg)
-	acc := baresipAccount{User: user, Pass: pass, PBX: r.sipAddr(), Transport: "udp", AnswerMode: answerMode}
+	acc := baresipAccount{User: user, Pass: pass, PBX: r.sipAddr(), Transport: "udp", AnswerMode: answerMode, Codecs: codecs}
 	renderTemplate(t, testdata(t, "baresip/accounts.tmpl"), filepath.Join(b.dir, "accounts"), acc)
 	if err := os.WriteFile(filepath.Join(b.dir, "contacts"), nil, 0o644); err != nil {
 		t.Fatal(err)
@@ -1166,19 +1173,33 @@ func (c *ctrlClient) waitEvent(want string, timeout time.Duration, abortOn ...st
 // end of file, so the silence keeps the call up).
 func toneWAV(t *testing.T, path string, freq, toneSec, totalSec float64) {
 	t.Helper()
-	const rate = 8000
-	n := int(totalSec * rate)
-	toneN := int(toneSec * rate)
-	s := make([]int16, n)
+	toneWAVAt(t, path, 8000, 1, freq, toneSec, totalSec)
+}
+
+// toneWAVAt is toneWAV at rate samples/s with the tone on every one of
+// channels.
+func toneWAVAt(t *testing.T, path string, rate, channels int, freq, toneSec, totalSec float64) {
+	t.Helper()
+	n := int(totalSec * float64(rate))
+	toneN := int(toneSec * float64(rate))
+	s := make([]int16, n*channels)
 	for i := 0; i < toneN; i++ {
-		s[i] = int16(16384 * math.Sin(2*math.Pi*freq*float64(i)/rate))
+		v := int16(16384 * math.Sin(2*math.Pi*freq*float64(i)/float64(rate)))
+		for c := range channels {
+			s[i*channels+c] = v
+		}
 	}
-	if err := writeWAV(path, rate, s); err != nil {
+	if err := writeWAVN(path, rate, channels, s); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func writeWAV(path string, rate int, samples []int16) error {
+	return writeWAVN(path, rate, 1, samples)
+}
+
+// writeWAVN writes interleaved 16-bit PCM of channels channels.
+func writeWAVN(path string, rate, channels int, samples []int16) error {
 	var b bytes.Buffer
 	dataLen := uint32(2 * len(samples))
 	b.WriteString("RIFF")
@@ -1187,10 +1208,10 @@ func writeWAV(path string, rate int, samples []int16) error {
 	b.WriteString("fmt ")
 	binary.Write(&b, binary.LittleEndian, uint32(16))
 	binary.Write(&b, binary.LittleEndian, uint16(1)) // PCM
-	binary.Write(&b, binary.LittleEndian, uint16(1)) // mono
+	binary.Write(&b, binary.LittleEndian, uint16(channels))
 	binary.Write(&b, binary.LittleEndian, uint32(rate))
-	binary.Write(&b, binary.LittleEndian, uint32(rate*2))
-	binary.Write(&b, binary.LittleEndian, uint16(2))
+	binary.Write(&b, binary.LittleEndian, uint32(rate*2*channels))
+	binary.Write(&b, binary.LittleEndian, uint16(2*channels))
 	binary.Write(&b, binary.LittleEndian, uint16(16))
 	b.WriteString("data")
 	binary.Write(&b, binary.LittleEndian, dataLen)
