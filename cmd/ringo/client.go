@@ -252,7 +252,7 @@ func readDoc(file string) (directory.Doc, error) {
 
 func domainCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "domain", Short: "List, add and remove domains"}
-	var main bool
+	var main, direct bool
 	add := &cobra.Command{
 		Use: "add NAME", Short: "Add (or update) a domain", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -260,10 +260,15 @@ func domainCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return c.do("PUT", "/api/v1/domains/"+esc(args[0]), directory.DomainSpec{Name: args[0], Main: main}, nil)
+			spec := directory.DomainSpec{Name: args[0], Main: main}
+			if cmd.Flags().Changed("direct-media") {
+				spec.DirectMedia = &direct // left out, the domain keeps its setting
+			}
+			return c.do("PUT", "/api/v1/domains/"+esc(args[0]), spec, nil)
 		},
 	}
 	add.Flags().BoolVar(&main, "main", false, "requests to the server's IP address belong to this domain")
+	add.Flags().BoolVar(&direct, "direct-media", false, "calls between accounts of domains that allow it keep their media between the phones (--direct-media=false withdraws it)")
 	cmd.AddCommand(&cobra.Command{
 		Use: "list", Short: "List domains", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -280,14 +285,17 @@ func domainCmd() *cobra.Command {
 				return nil
 			}
 			var ds []struct {
-				Name string `json:"name"`
-				Main bool   `json:"main"`
+				Name  string `json:"name"`
+				Main  bool   `json:"main"`
+				Prefs struct {
+					DirectMedia bool `json:"directMedia"`
+				} `json:"prefs"`
 			}
 			json.Unmarshal(raw, &ds)
 			tw := table(cmd)
-			fmt.Fprintln(tw, "DOMAIN\tMAIN")
+			fmt.Fprintln(tw, "DOMAIN\tMAIN\tDIRECT MEDIA")
 			for _, d := range ds {
-				fmt.Fprintf(tw, "%s\t%v\n", d.Name, d.Main)
+				fmt.Fprintf(tw, "%s\t%v\t%v\n", d.Name, d.Main, d.Prefs.DirectMedia)
 			}
 			return tw.Flush()
 		},

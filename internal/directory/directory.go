@@ -245,7 +245,13 @@ func (d *Directory) PutDomain(ctx context.Context, spec DomainSpec) (bool, error
 	now := storeNow()
 	nd := store.Domain{Name: name, Main: spec.Main, Created: now, Updated: now}
 	if exists {
-		if old.d.Main == spec.Main {
+		nd.Prefs = old.d.Prefs
+	}
+	if spec.DirectMedia != nil {
+		nd.Prefs.DirectMedia = *spec.DirectMedia
+	}
+	if exists {
+		if old.d.Main == nd.Main && old.d.Prefs == nd.Prefs {
 			return false, nil
 		}
 		nd.Created = old.d.Created

@@ -16,6 +16,10 @@ import (
 type DomainSpec struct {
 	Name string `json:"name" yaml:"name"`
 	Main bool   `json:"main,omitempty" yaml:"main,omitempty"`
+	// DirectMedia allows (true) or forbids (false) direct media for calls
+	// between the domain's accounts and those of domains that allow it too;
+	// nil keeps the current value.
+	DirectMedia *bool `json:"directMedia,omitempty" yaml:"directMedia,omitempty"`
 }
 
 // AccountSpec is what a user sets on an account. Nil pointers and empty

@@ -55,6 +55,9 @@ type pendingAck struct {
 	out     *leg
 	outCSeq uint32
 	offer   []byte // out's offer in its 2xx, answered by the ACK (anchored calls)
+	// The caller's ACK answers Ringo's offer in its 200 (a call anchored
+	// from an INVITE without an offer): the answer sets up the call's media.
+	callerAnswer bool
 }
 
 type fork struct {
@@ -188,11 +191,16 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	s.respond(tx, req, 100, "Trying", nil)
-	// An INVITE without an offer (the offer comes in the 200 and the answer
-	// in the ACK) is not anchored: its SDP passes through.
 	var m *callMedia
-	if s.anchoring() && hasSDP(req) {
-		m, err = s.anchorOffer(req)
+	direct := s.directMedia(caller, tgt.Account)
+	if s.anchoring() && !direct {
+		if hasSDP(req) {
+			m, err = s.anchorOffer(req)
+		} else {
+			// No offer: Ringo offers each phone its own (the callee in the
+			// INVITE, the caller in the 200) and the caller answers in the ACK.
+			m, err = s.anchorLateOffer()
+		}
 		var se *media.SDPError
 		switch {
 		case errors.As(err, &se):
@@ -219,7 +227,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	c.rec.want = recordsCalls(caller, tgt.Account)
 	c.journalLocked()
 	c.log.Info("call", "from", caller.Name+"@"+caller.Domain, "to", req.Recipient.User+"@"+targetDomain,
-		"callee", aor, "via", strings.Join(tgt.Via, ","), "contacts", len(bindings))
+		"callee", aor, "via", strings.Join(tgt.Via, ","), "contacts", len(bindings), "anchored", c.m != nil)
 	// The transaction outlives the call in sipgo's timers; reach the call
 	// through its id so that it does not keep the call reachable.
 	id := c.id
@@ -543,7 +551,11 @@ func (c *call) onForkResponse(f *fork, res *sip.Response) {
 				c.log.Info("unusable early media SDP", "status", res.StatusCode, "error", err)
 			} else {
 				c.m.early = true
-				setSDP(out, body)
+				if !c.m.late() {
+					// A caller that made no offer gets Ringo's in the 200:
+					// a provisional response is not sent reliably.
+					setSDP(out, body)
+				}
 			}
 		}
 		c.s.send(c.atx, out)
@@ -564,7 +576,7 @@ func (c *call) onForkResponse(f *fork, res *sip.Response) {
 			case hasSDP(res):
 				body, err = c.calleeSDPLocked(f.leg, res.Body())
 			case c.m.early:
-				body = c.m.callerAnswer
+				body = c.m.callerSDP()
 			default:
 				err = errors.New("the answer carries no SDP")
 			}
@@ -626,7 +638,7 @@ func (c *call) answerLocked(f *fork, res *sip.Response, body []byte) {
 	c.state = stateAnswered
 	c.answered = time.Now()
 	c.startRecordingLocked()
-	c.acks[c.a] = pendingAck{cseqIn: c.ainv.CSeq().SeqNo, out: b, outCSeq: f.inv.CSeq().SeqNo}
+	c.acks[c.a] = pendingAck{cseqIn: c.ainv.CSeq().SeqNo, out: b, outCSeq: f.inv.CSeq().SeqNo, callerAnswer: c.m != nil && c.m.late()}
 	s.mu.Lock()
 	s.dialogs[dialogKey(c.a.callID, c.a.localTag)] = &dialog{c: c, l: c.a}
 	s.dialogs[dialogKey(b.callID, b.localTag)] = &dialog{c: c, l: b}
@@ -1029,6 +1041,8 @@ func causeOf(outcome string, code int) string {
 		return "ORIGINATOR_CANCEL"
 	case code == 480:
 		return "NO_USER_RESPONSE"
+	case code == 488:
+		return "INCOMPATIBLE_DESTINATION"
 	}
 	return "CALL_REJECTED"
 }
@@ -1308,19 +1322,32 @@ func (s *Server) onAck(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	ack := s.newRequest(p.out, sip.ACK, p.outCSeq)
-	if p.offer != nil && hasSDP(req) {
+	var noMedia error
+	switch {
+	case p.callerAnswer:
+		// The callee answered Ringo's own offer: its ACK carries nothing.
+		if c.state == stateAnswered {
+			noMedia = c.callerAnswerLocked(req)
+		}
+	case p.offer != nil && hasSDP(req):
 		if body, err := c.lateAnswerLocked(d.l, p.out, p.offer, req.Body()); err != nil {
 			c.log.Warn("unusable answer in an ACK", "from", d.l.name, "error", err)
 		} else {
 			setSDP(ack, body)
 		}
-	} else {
+	default:
 		copyBody(ack, req)
 	}
 	c.lastAck[p.out] = ack
 	c.mu.Unlock()
 	if err := s.client.WriteRequest(ack, prebuilt); err != nil {
 		c.log.Warn("relaying ACK failed", "error", err)
+	}
+	if noMedia != nil {
+		// Ringo offered only what it can relay; without a usable answer
+		// the call has no media, so neither phone is left waiting for it.
+		c.log.Warn("no usable answer in the caller's ACK", "error", noMedia)
+		go c.endBoth("no usable answer in the caller's ACK", "failed", 488)
 	}
 }
 
@@ -1365,7 +1392,11 @@ func (s *Server) hangupAll() {
 	wg.Wait()
 }
 
-func (c *call) hangupBoth(why string) {
+func (c *call) hangupBoth(why string) { c.endBoth(why, "answered", 0) }
+
+// endBoth ends an answered call from Ringo's side, with a BYE on each leg;
+// outcome and code are what its record keeps.
+func (c *call) endBoth(why, outcome string, code int) {
 	c.mu.Lock()
 	if c.state == stateEnded {
 		c.mu.Unlock()
@@ -1380,7 +1411,7 @@ func (c *call) hangupBoth(why string) {
 		byes = append(byes, c.s.newRequest(l, sip.BYE, l.cseq))
 	}
 	c.log.Info("hangup", "why", why)
-	c.finishLocked("answered", 0, cdr.BySystem)
+	c.finishLocked(outcome, code, cdr.BySystem)
 	c.mu.Unlock()
 	var wg sync.WaitGroup
 	for _, b := range byes {

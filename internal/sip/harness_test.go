@@ -169,6 +169,7 @@ type phone struct {
 	dsc      *sipgo.DialogServerCache
 	server   string // Ringo's host:port
 	instance string
+	domain   string // the account's domain; testDomain when empty
 
 	mu sync.Mutex
 	// answer decides what an incoming INVITE gets; nil answers 200 at once.
@@ -269,6 +270,13 @@ func (p *phone) setAnswer(f func(s *sipgo.DialogServerSession) error) {
 	p.mu.Unlock()
 }
 
+func (p *phone) dom() string {
+	if p.domain != "" {
+		return p.domain
+	}
+	return testDomain
+}
+
 func (p *phone) serverURI(user string) sip.Uri {
 	host, port, _ := sip.ParseAddr(p.server)
 	return sip.Uri{Scheme: "sip", User: user, Host: host, Port: port}
@@ -277,10 +285,10 @@ func (p *phone) serverURI(user string) sip.Uri {
 // request builds a request from this phone to Ringo.
 func (p *phone) request(method sip.RequestMethod, ruri sip.Uri, expires int) *sip.Request {
 	req := sip.NewRequest(method, ruri)
-	from := &sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: p.user, Host: testDomain}, Params: sip.NewParams()}
+	from := &sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: p.user, Host: p.dom()}, Params: sip.NewParams()}
 	from.Params.Add("tag", sip.GenerateTagN(8))
 	req.AppendHeader(from)
-	req.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: p.user, Host: testDomain}, Params: sip.NewParams()})
+	req.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: p.user, Host: p.dom()}, Params: sip.NewParams()})
 	ct := "<sip:" + p.user + "@" + p.addr + ">"
 	if p.instance != "" {
 		ct += `;+sip.instance="<` + p.instance + `>";reg-id=1`
@@ -346,7 +354,7 @@ func challengeParams(v string) map[string]string {
 // register registers the phone's contact and fails the test unless it gets 200.
 func (p *phone) register(expires int) *sip.Response {
 	p.t.Helper()
-	req := p.request(sip.REGISTER, sip.Uri{Scheme: "sip", Host: testDomain}, expires)
+	req := p.request(sip.REGISTER, sip.Uri{Scheme: "sip", Host: p.dom()}, expires)
 	req.SetDestination(p.server)
 	req.AppendHeader(sip.NewHeader("Supported", "gruu, path, outbound"))
 	res := p.do(req)
@@ -366,13 +374,15 @@ func (p *phone) register(expires int) *sip.Response {
 func (p *phone) call(ctx context.Context, user string, body []byte) (*sipgo.DialogClientSession, error) {
 	ruri := p.serverURI(user)
 	req := sip.NewRequest(sip.INVITE, ruri)
-	from := &sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: p.user, Host: testDomain}, Params: sip.NewParams()}
+	from := &sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: p.user, Host: p.dom()}, Params: sip.NewParams()}
 	from.Params.Add("tag", sip.GenerateTagN(8))
 	req.AppendHeader(from)
 	req.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: user, Host: testDomain}, Params: sip.NewParams()})
 	req.AppendHeader(&sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: p.user, Host: "127.0.0.1", Port: p.port}})
-	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
-	req.SetBody(body)
+	if body != nil {
+		req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+		req.SetBody(body)
+	}
 	s, err := p.dcc.WriteInvite(ctx, req)
 	if err != nil {
 		return nil, err

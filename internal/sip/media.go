@@ -11,6 +11,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/ringo-pbx/ringo/internal/media"
+	"github.com/ringo-pbx/ringo/internal/store"
 )
 
 // Media modes of a call, as the API shows them.
@@ -29,12 +30,29 @@ const echoUser = "echo"
 // The callee session is shared by every fork: each fork is offered its
 // port, and the answer of the fork that wins sets its remote.
 type callMedia struct {
-	offer        *media.Description // the caller's offer
+	offer        *media.Description // the caller's offer; nil for an INVITE without one
 	prefsB       media.Preferences  // what the callee side is offered
 	a, b         *media.Session
 	bridge       *media.Bridge
 	callerAnswer []byte // Ringo's answer to the caller, the same in 18x and 200
 	early        bool   // a callee's SDP arrived in a provisional response
+
+	// A caller whose INVITE had no offer gets Ringo's in the 200
+	// (callerOffer, written from prefsA) and answers it in the ACK.
+	prefsA      media.Preferences
+	callerOffer []byte
+}
+
+// late reports whether the caller made no offer, so that Ringo offers it
+// in the 200 and the ACK carries the caller's answer.
+func (m *callMedia) late() bool { return m.offer == nil }
+
+// callerSDP is the SDP of Ringo's 200 to the caller.
+func (m *callMedia) callerSDP() []byte {
+	if m.late() {
+		return m.callerOffer
+	}
+	return m.callerAnswer
 }
 
 // mediaSet tracks the sessions the SIP server opened, for the packet
@@ -74,6 +92,21 @@ func (s *Server) SetMedia(e *media.Engine) {
 }
 
 func (s *Server) anchoring() bool { return s.media != nil && s.cfg.RTP.Anchor }
+
+// directMedia reports whether a call between two accounts keeps its media
+// between the phones: both accounts' domains allow it, and neither account
+// has its calls recorded, which needs the audio to pass through Ringo.
+func (s *Server) directMedia(caller, callee *store.Account) bool {
+	if recordsCalls(caller, callee) {
+		return false
+	}
+	for _, a := range []*store.Account{caller, callee} {
+		if d, ok := s.dir.Domain(a.Domain); !ok || !d.Prefs.DirectMedia {
+			return false
+		}
+	}
+	return true
+}
 
 func (s *Server) openSession(name string, mux bool) (*media.Session, error) {
 	ms, err := s.media.NewSession(media.SessionOptions{Name: name, RTCPMux: mux})
@@ -189,6 +222,24 @@ func (s *Server) anchorOffer(req *sip.Request) (*callMedia, error) {
 	return &callMedia{offer: offer, prefsB: prefs, a: a, b: b}, nil
 }
 
+// anchorLateOffer prepares an anchored call from an INVITE without an
+// offer: the callee is offered Ringo's own codecs, and the caller is
+// offered in the 200 once the callee has answered. Both sessions keep an
+// RTCP port, since either phone may refuse rtcp-mux. The error means the
+// call cannot be anchored (no free ports).
+func (s *Server) anchorLateOffer() (*callMedia, error) {
+	a, err := s.openSession("caller", false)
+	if err != nil {
+		return nil, err
+	}
+	b, err := s.openSession("callee", false)
+	if err != nil {
+		s.closeSession(a)
+		return nil, err
+	}
+	return &callMedia{prefsB: media.DefaultPreferences(), a: a, b: b}, nil
+}
+
 // withRest appends to first the codecs of all that it lacks.
 func withRest(first, all []media.Codec) []media.Codec {
 	out := append([]media.Codec{}, first...)
@@ -228,6 +279,9 @@ func (c *call) calleeSDPLocked(l *leg, body []byte) ([]byte, error) {
 	if err := m.b.SetRemote(pb); err != nil {
 		return nil, fmt.Errorf("callee media: %w", err)
 	}
+	if m.late() {
+		return c.callerOfferLocked(pb)
+	}
 	if m.callerAnswer == nil {
 		prefs := media.DefaultPreferences().Restrict(pb.Audio())
 		if len(prefs.Restrict(m.offer.Codecs()).Codecs) == 0 {
@@ -255,6 +309,53 @@ func (c *call) calleeSDPLocked(l *leg, body []byte) ([]byte, error) {
 	}
 	c.watchInbandLocked()
 	return m.callerAnswer, nil
+}
+
+// callerOfferLocked is Ringo's offer to a caller that made none, written
+// once the callee has answered (pb) and kept for every response: the
+// callee's codecs first, so that a caller that has one of them keeps the
+// relay free of transcoding, then the rest of Ringo's, which the relay
+// transcodes to and from.
+func (c *call) callerOfferLocked(pb media.Params) ([]byte, error) {
+	m := c.m
+	if m.callerOffer == nil {
+		prefs := media.DefaultPreferences()
+		prefs.Codecs = withRest(prefs.Restrict(pb.Audio()).Codecs, media.DefaultCodecs())
+		// What the callee does is what Ringo does towards the caller.
+		prefs.Direction = pb.Direction.Reverse()
+		offer, err := media.Offer(prefs, c.a.endpoint(false))
+		if err != nil {
+			return nil, err
+		}
+		m.prefsA, m.callerOffer = prefs, offer
+	}
+	return m.callerOffer, nil
+}
+
+// callerAnswerLocked applies the caller's answer, in its ACK, to Ringo's
+// offer in the 200 and starts the relay: the last step of a call anchored
+// from an INVITE without an offer. An error leaves the call without media.
+func (c *call) callerAnswerLocked(ack *sip.Request) error {
+	m := c.m
+	if !hasSDP(ack) {
+		return errors.New("the ACK carries no SDP answer")
+	}
+	pa, err := media.AcceptAnswer(ack.Body(), m.prefsA)
+	if err != nil {
+		return fmt.Errorf("caller's answer: %w", err)
+	}
+	if err := m.a.SetRemote(pa); err != nil {
+		return fmt.Errorf("caller media: %w", err)
+	}
+	br, err := media.Relay(m.a, m.b)
+	if err != nil {
+		return err
+	}
+	m.bridge = br
+	c.watchInbandLocked()
+	// Recording waits for the relay, which the answer to the 200 started.
+	c.startRecordingLocked()
+	return nil
 }
 
 // releaseMediaLocked stops the relay and frees the call's ports.

@@ -21,9 +21,19 @@ type Domain struct {
 	Name string `json:"name"`
 	// Main marks the domain that requests addressed to the server's IP
 	// address or host name belong to.
-	Main    bool      `json:"main"`
-	Created time.Time `json:"created"`
-	Updated time.Time `json:"updated"`
+	Main    bool        `json:"main"`
+	Prefs   DomainPrefs `json:"prefs"`
+	Created time.Time   `json:"created"`
+	Updated time.Time   `json:"updated"`
+}
+
+// DomainPrefs are a domain's settings, kept as one document so that later
+// settings add keys without a schema change.
+type DomainPrefs struct {
+	// DirectMedia lets calls between two accounts of domains that both
+	// allow it keep their media between the phones rather than through
+	// Ringo, when nothing needs Ringo in the media path.
+	DirectMedia bool `json:"directMedia,omitempty"`
 }
 
 // Account is a user (or a PBX service such as "pbx") of a domain.

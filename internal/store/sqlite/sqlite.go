@@ -57,6 +57,8 @@ var migrations = []string{
 		data    TEXT NOT NULL,
 		PRIMARY KEY (aor, contact)
 	);`,
+	// Domain settings, one JSON document like an account's prefs.
+	`ALTER TABLE domains ADD COLUMN prefs TEXT NOT NULL DEFAULT '{}';`,
 }
 
 // DB is the SQLite store.
@@ -100,7 +102,7 @@ func fromUnix(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
 
 // Domains lists all domains by name.
 func (s *DB) Domains(ctx context.Context) ([]store.Domain, error) {
-	rows, err := s.db.QueryContext(ctx, "SELECT name, main, created, updated FROM domains ORDER BY created, name")
+	rows, err := s.db.QueryContext(ctx, "SELECT name, main, prefs, created, updated FROM domains ORDER BY created, name")
 	if err != nil {
 		return nil, fmt.Errorf("list domains: %w", err)
 	}
@@ -108,9 +110,13 @@ func (s *DB) Domains(ctx context.Context) ([]store.Domain, error) {
 	var out []store.Domain
 	for rows.Next() {
 		var d store.Domain
+		var prefs string
 		var c, u int64
-		if err := rows.Scan(&d.Name, &d.Main, &c, &u); err != nil {
+		if err := rows.Scan(&d.Name, &d.Main, &prefs, &c, &u); err != nil {
 			return nil, fmt.Errorf("list domains: %w", err)
+		}
+		if err := json.Unmarshal([]byte(prefs), &d.Prefs); err != nil {
+			return nil, fmt.Errorf("domain %s prefs: %w", d.Name, err)
 		}
 		d.Created, d.Updated = fromUnix(c), fromUnix(u)
 		out = append(out, d)
@@ -120,6 +126,10 @@ func (s *DB) Domains(ctx context.Context) ([]store.Domain, error) {
 
 // PutDomain inserts or updates a domain. Only one domain may be main.
 func (s *DB) PutDomain(ctx context.Context, d store.Domain) error {
+	prefs, err := json.Marshal(d.Prefs)
+	if err != nil {
+		return fmt.Errorf("put domain %s: %w", d.Name, err)
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("put domain %s: %w", d.Name, err)
@@ -130,9 +140,9 @@ func (s *DB) PutDomain(ctx context.Context, d store.Domain) error {
 			return fmt.Errorf("put domain %s: %w", d.Name, err)
 		}
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO domains (name, main, created, updated) VALUES (?, ?, ?, ?)
-		ON CONFLICT(name) DO UPDATE SET main = excluded.main, updated = excluded.updated`,
-		d.Name, d.Main, unix(d.Created), unix(d.Updated))
+	_, err = tx.ExecContext(ctx, `INSERT INTO domains (name, main, prefs, created, updated) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT(name) DO UPDATE SET main = excluded.main, prefs = excluded.prefs, updated = excluded.updated`,
+		d.Name, d.Main, string(prefs), unix(d.Created), unix(d.Updated))
 	if err != nil {
 		return fmt.Errorf("put domain %s: %w", d.Name, err)
 	}
