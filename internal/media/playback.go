@@ -101,6 +101,13 @@ func (s *Session) startPlayback(frame func([]byte) (int, bool, error), label str
 	return pb, nil
 }
 
+// StopPlayback ends whatever the session is playing.
+func (s *Session) StopPlayback() {
+	if pb := s.play.Load(); pb != nil {
+		pb.Stop()
+	}
+}
+
 // Stop ends the playback; the session goes quiet (or back to relaying).
 func (pb *Playback) Stop() {
 	pb.stopped.Store(true)

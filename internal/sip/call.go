@@ -110,6 +110,7 @@ type call struct {
 
 	m       *callMedia // nil: SDP passes through
 	service string     // a call answered by Ringo itself ("echo", "tone", "playback")
+	app     *appState  // a call handed to a program
 	extra   callExtras // received digits, the service's player
 	rec     callRecording
 
@@ -167,6 +168,18 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	targetDomain, ok := s.domainOf(req.Recipient.Host)
 	if !ok {
 		s.respond(tx, req, 404, "Not Found", nil)
+		return
+	}
+	if app, owner, ok := appAddress(req.Recipient.User); ok {
+		// A signal to app#account@domain starts the program as that account.
+		tgt, err := s.dir.Resolve(owner, targetDomain)
+		if err != nil || tgt.Account == nil {
+			s.respond(tx, req, 404, "Not Found", nil)
+			s.recordRejected(req, caller, nil, 404)
+			return
+		}
+		s.respond(tx, req, 100, "Trying", nil)
+		s.divertToApp(req, tx, caller, tgt.Account, app, "address")
 		return
 	}
 	tgt, err := s.dir.Resolve(req.Recipient.User, targetDomain)
@@ -563,6 +576,10 @@ func (c *call) onForkResponse(f *fork, res *sip.Response) {
 		if f.done {
 			return // a retransmission; the ACK is sent once the caller ACKs
 		}
+		if c.app != nil && c.app.xfer != nil && c.b == nil && c.state == stateAnswered {
+			c.transferAnsweredLocked(f, res)
+			return
+		}
 		f.done = true
 		if c.finalSent || c.b != nil {
 			// Lost the race: another contact answered, or the caller gave up.
@@ -735,6 +752,15 @@ func failRank(code int) int {
 
 // maybeFailLocked answers the caller once every fork has failed.
 func (c *call) maybeFailLocked() {
+	if c.app != nil && c.app.xfer != nil {
+		for _, f := range c.forks {
+			if !f.done {
+				return
+			}
+		}
+		c.transferFailedLocked()
+		return
+	}
 	if c.finalSent {
 		return
 	}
@@ -923,6 +949,11 @@ func (c *call) finishLocked(outcome string, code int, by string) {
 	}
 	c.state = stateEnded
 	c.outcome = outcome
+	c.notifyAppLocked("hangup")
+	for _, f := range c.forks {
+		// A transfer still ringing when the caller hangs up.
+		c.cancelForkLocked(f)
+	}
 	if c.s.journal != nil {
 		c.s.journal.Closed(c.id)
 	}
@@ -1019,6 +1050,13 @@ func (c *call) recordLocked(outcome string, code int, by string) cdr.Record {
 	if c.service != "" {
 		r.Callee.Account = ""
 		r.Route = cdr.Route{Kind: "service", Target: c.service}
+	}
+	if a := c.app; a != nil {
+		r.Route = cdr.Route{Kind: "app", Target: a.name + "#" + a.owner.Name + "@" + a.owner.Domain}
+		if strings.HasPrefix(a.via, "rule") && outcome == "answered" {
+			// Answered by the program the account's rule sent it to.
+			r.Outcome = cdr.Diverted
+		}
 	}
 	if c.b != nil {
 		r.Callee.Address = c.b.dest
@@ -1210,7 +1248,7 @@ func (c *call) relay(req *sip.Request, tx sip.ServerTransaction, from *leg) {
 		c.mu.Unlock()
 		return
 	}
-	if c.service != "" {
+	if c.selfAnswered() {
 		c.serviceRequestLocked(req, tx)
 		c.mu.Unlock()
 		return

@@ -179,7 +179,7 @@ func (c *call) dtmfInfoLocked(req *sip.Request, tx sip.ServerTransaction, from *
 	}
 	d, isDTMF, err := parseInfoDTMF(ct, req.Body())
 	switch {
-	case !isDTMF && c.service != "" && len(req.Body()) > 0:
+	case !isDTMF && c.selfAnswered() && len(req.Body()) > 0:
 		c.s.respond(tx, req, 415, "Unsupported Media Type", nil, sip.NewHeader("Accept", dtmfAccept))
 		return true
 	case !isDTMF:
@@ -194,7 +194,7 @@ func (c *call) dtmfInfoLocked(req *sip.Request, tx sip.ServerTransaction, from *
 		name = from.ms.Name()
 	}
 	c.extra.note(DTMFDigit{Digit: string(d.digit), Source: dtmfFromINFO, Leg: name, At: time.Now(), DurationMS: d.dur.Milliseconds()})
-	if c.service == "" {
+	if !c.selfAnswered() {
 		to := c.other(from)
 		if to == nil || to.ms == nil || !hasTelephoneEvent(to.ms) {
 			return false
@@ -226,6 +226,9 @@ func (x *callExtras) note(d DTMFDigit) int {
 	x.mu.Unlock()
 	if p != nil && d.Digit != "" {
 		p.Interrupt(d.Digit[0])
+	}
+	if hook := x.digitHook.Load(); hook != nil && d.Digit != "" {
+		(*hook)(d.Digit[0])
 	}
 	return i
 }

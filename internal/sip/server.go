@@ -62,6 +62,7 @@ type Server struct {
 	media *media.Engine // nil: SDP passes through and there is no echo service
 	msess mediaSet
 	confs conferences
+	apps  atomic.Pointer[Apps] // nil: no programs
 
 	recorder  Recorder
 	recording sync.WaitGroup // records being written

@@ -5,6 +5,7 @@ import (
 	"math"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ringo-pbx/ringo/internal/media"
@@ -117,6 +118,16 @@ type callExtras struct {
 	digits []DTMFDigit
 	player *media.Player
 	relay  dtmfRelay // digits to pass on, in-band detectors
+	// digitHook gets every digit while a program holds the call.
+	digitHook atomic.Pointer[func(byte)]
+}
+
+func (x *callExtras) setDigitHook(f func(byte)) {
+	if f == nil {
+		x.digitHook.Store(nil)
+		return
+	}
+	x.digitHook.Store(&f)
 }
 
 func (x *callExtras) setPlayer(p *media.Player) {
