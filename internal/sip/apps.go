@@ -35,6 +35,7 @@ type appState struct {
 	via     string
 	handler atomic.Pointer[callapi.Handler]
 	gone    bool      // the program lost the call (call.mu)
+	early   bool      // Provision with media sent a 183 (call.mu)
 	xfer    *transfer // a Transfer in progress (call.mu)
 }
 
@@ -151,7 +152,7 @@ func (c *call) modeLocked() callapi.Mode {
 		return callapi.Disconnected
 	case c.state == stateAnswered:
 		return callapi.Connected
-	case c.m != nil && c.m.a != nil:
+	case c.app.early:
 		return callapi.Provisioned
 	case c.finalSent:
 		return callapi.Disconnected
@@ -162,7 +163,24 @@ func (c *call) modeLocked() callapi.Mode {
 // callerMediaLocked opens the caller's session and answers the caller's
 // offer from it, once: a 183 and the 200 carry the same answer.
 func (c *call) callerMediaLocked() error {
+	if c.m != nil && c.m.callerAnswer != nil {
+		return nil
+	}
 	if c.m != nil && c.m.a != nil {
+		// Anchored for phones that were rung, then handed to a program.
+		if c.m.late() {
+			return fmt.Errorf("%w: the INVITE carries no SDP offer", callapi.ErrNoMedia)
+		}
+		c.a.ms = c.m.a
+		answer, pa, err := media.Answer(c.m.offer, media.DefaultPreferences(), c.a.endpoint(false))
+		if err == nil {
+			err = c.m.a.SetRemote(pa)
+		}
+		if err != nil {
+			return err
+		}
+		c.m.callerAnswer = answer
+		c.watchInbandLocked()
 		return nil
 	}
 	if !hasSDP(c.ainv) {
@@ -244,6 +262,7 @@ func (ac *appCall) Provision(ctx context.Context, withMedia bool) error {
 	if err := c.callerMediaLocked(); err != nil {
 		return err
 	}
+	c.app.early = true
 	out := c.responseToCaller(183, "Session Progress", nil)
 	setSDP(out, c.m.callerAnswer)
 	c.s.send(c.atx, out)

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/ringo-pbx/ringo/internal/cdr"
 	"github.com/ringo-pbx/ringo/internal/media"
+	"github.com/ringo-pbx/ringo/internal/router"
 	"github.com/ringo-pbx/ringo/internal/store"
 )
 
@@ -61,6 +63,7 @@ type pendingAck struct {
 }
 
 type fork struct {
+	stale        bool // the call went elsewhere; this fork is being cancelled
 	leg          *leg
 	inv          *sip.Request
 	provisional  bool
@@ -111,8 +114,12 @@ type call struct {
 	m       *callMedia // nil: SDP passes through
 	service string     // a call answered by Ringo itself ("echo", "tone", "playback")
 	app     *appState  // a call handed to a program
-	extra   callExtras // received digits, the service's player
-	rec     callRecording
+	// rulesOf is the account whose busy and no-answer rules apply while
+	// its phones ring; divertAt is when its no-answer rule fires.
+	rulesOf  *store.Account
+	divertAt atomic.Int64 // unix nanoseconds; 0: none
+	extra    callExtras   // received digits, the service's player
+	rec      callRecording
 
 	callerName, calleeName string
 	via                    string // how the dialled address reached the callee ("alias 202")
@@ -198,6 +205,31 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if gr, ok := req.Recipient.UriParams.Get("gr"); ok && gr != "" {
 		bindings = byInstance(bindings, gr)
 	}
+	// The account's real-time rules may send the call elsewhere before
+	// any phone rings; a rule's address may have rules of its own.
+	for hop := 0; hop < maxDiverts; hop++ {
+		target, ok := router.Before(tgt.Account, time.Now(), len(bindings) > 0)
+		if !ok {
+			break
+		}
+		via := "rule " + target.Kind
+		if target.App != "" {
+			s.respond(tx, req, 100, "Trying", nil)
+			s.divertToApp(req, tx, caller, tgt.Account, target.App, via)
+			return
+		}
+		next, nextVia, err := s.resolveTarget(target.Address, tgt.Account.Domain)
+		if err != nil {
+			s.log.Warn("a rule diverts to an unknown address; ignored", "account", aor, "rule", target.Kind, "to", target.Address)
+			break
+		}
+		tgt.Account, tgt.Via = next, append(tgt.Via, via+" "+target.Address)
+		if nextVia != "" {
+			tgt.Via = append(tgt.Via, nextVia)
+		}
+		aor = next.Name + "@" + next.Domain
+		bindings = s.loc.Lookup(aor)
+	}
 	if len(bindings) == 0 {
 		s.respond(tx, req, 480, "Temporarily Unavailable", nil)
 		s.recordRejected(req, caller, tgt.Account, 480)
@@ -238,6 +270,10 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	c.via = strings.Join(tgt.Via, ",")
 	c.rec.want = recordsCalls(caller, tgt.Account)
+	c.rulesOf = tgt.Account
+	if _, after, ok := router.OnNoAnswer(tgt.Account); ok {
+		c.divertAt.Store(c.started.Add(after).UnixNano())
+	}
 	c.journalLocked()
 	c.log.Info("call", "from", caller.Name+"@"+caller.Domain, "to", req.Recipient.User+"@"+targetDomain,
 		"callee", aor, "via", strings.Join(tgt.Via, ","), "contacts", len(bindings), "anchored", c.m != nil)
@@ -526,7 +562,7 @@ func (c *call) watchFork(f *fork, tx sip.ClientTransaction) {
 				if errors.Is(tx.Err(), sip.ErrTransactionTimeout) {
 					code, reason = 408, "Request Timeout"
 				}
-				if !f.done && (tx.Err() != nil) {
+				if !f.done && !f.stale && (tx.Err() != nil) {
 					f.done = true
 					c.noteFailure(sip.NewResponseFromRequest(f.inv, code, reason, nil))
 					c.maybeFailLocked()
@@ -543,6 +579,20 @@ func (c *call) onForkResponse(f *fork, res *sip.Response) {
 	defer c.mu.Unlock()
 	switch {
 	case res.StatusCode == 100:
+		return
+	case f.stale:
+		// A fork of a call that went elsewhere (a divert rule).
+		switch {
+		case res.IsProvisional():
+			if f.cancelWanted && !f.cancelSent {
+				c.sendCancelLocked(f)
+			}
+		case res.IsSuccess() && !f.done:
+			f.done = true
+			go c.s.ackAndBye(f.leg, f.inv, res)
+		default:
+			f.done = true
+		}
 		return
 	case res.IsProvisional():
 		f.provisional = true
@@ -773,6 +823,9 @@ func (c *call) maybeFailLocked() {
 	if c.bestFail != nil {
 		code, reason = c.bestFail.StatusCode, c.bestFail.Reason
 	}
+	if c.divertOnFailureLocked(code) {
+		return
+	}
 	c.finalSent = true
 	c.s.stopRinging(c)
 	c.s.send(c.atx, c.responseToCaller(code, reason, nil))
@@ -894,7 +947,7 @@ func (s *Server) stopRinging(c *call) {
 func (s *Server) watchRinging(ctx context.Context) {
 	t := time.NewTicker(250 * time.Millisecond)
 	defer t.Stop()
-	var expired []*call
+	var expired, diverts []*call
 	var lastSweep time.Time
 	for {
 		select {
@@ -903,9 +956,12 @@ func (s *Server) watchRinging(ctx context.Context) {
 		case now := <-t.C:
 			expired = expired[:0]
 			s.mu.Lock()
+			diverts = diverts[:0]
 			for c := range s.ringing {
 				if now.After(c.ringUntil) {
 					expired = append(expired, c)
+				} else if at := c.divertAt.Load(); at != 0 && now.UnixNano() > at {
+					diverts = append(diverts, c)
 				}
 			}
 			if now.Sub(lastSweep) > 5*time.Second {
@@ -919,6 +975,9 @@ func (s *Server) watchRinging(ctx context.Context) {
 			s.mu.Unlock()
 			for _, c := range expired {
 				c.ringTimeout()
+			}
+			for _, c := range diverts {
+				c.noAnswerRule()
 			}
 		}
 	}
@@ -1046,6 +1105,13 @@ func (c *call) recordLocked(outcome string, code int, by string) cdr.Record {
 	}
 	if strings.HasPrefix(c.via, "alias") {
 		r.Route.Kind = "alias"
+	}
+	if strings.Contains(c.via, "rule ") {
+		// The account's rule sent the call to another address.
+		r.Route.Kind = "rule"
+		if outcome == "answered" {
+			r.Outcome = cdr.Diverted
+		}
 	}
 	if c.service != "" {
 		r.Callee.Account = ""
