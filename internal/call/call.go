@@ -90,6 +90,12 @@ type Call interface {
 
 	// Info reports who called whom, as the program may ask.
 	Info() Info
+
+	// JoinConference puts the answered caller in a conference room of the
+	// call's domain; the caller leaves it by hanging up.
+	JoinConference(room string) error
+	// ConferenceSize is how many are in a room of the call's domain now.
+	ConferenceSize(room string) int
 }
 
 // Info is what a program may know about its call.

@@ -2,6 +2,7 @@ package pbx
 
 import (
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 
@@ -88,8 +89,14 @@ func registerCallFuncs(reg *cgpl.Registry) {
 		return nil, nil
 	})
 	bind("TransferCall", 1, 1, false, func(tk *Task, a []cgpl.Value) (cgpl.Value, error) {
+		// The caller hears ringing while the target's phones ring.
+		if pl := tk.ensurePlayer(); pl != nil {
+			pl.Stop()
+			pl.Enqueue(media.Item{Tone: dsp.RingbackTone()})
+		}
+		err := tk.call.Transfer(tk.t.Context(), firstAddress(a[0]))
 		tk.stopPlaying()
-		return errValue(tk.call.Transfer(tk.t.Context(), firstAddress(a[0]))), nil
+		return errValue(err), nil
 	})
 	bind("TransferSupported", 0, 0, false, func(tk *Task, _ []cgpl.Value) (cgpl.Value, error) {
 		return boolValue(tk.call.Mode() == callapi.Connected), nil
@@ -206,6 +213,33 @@ func registerCallFuncs(reg *cgpl.Registry) {
 		ms, _ := a[0].(cgpl.Number)
 		tk.startAt = max(time.Duration(ms)*time.Millisecond, 0)
 		return nil, nil
+	})
+	// Ringo's own: conference rooms without CommuniGate's task bridging.
+	bind("ConferenceJoin", 1, 1, false, func(tk *Task, a []cgpl.Value) (cgpl.Value, error) {
+		room, ok := a[0].(cgpl.String)
+		if !ok {
+			if n, isNum := a[0].(cgpl.Number); isNum {
+				room, ok = cgpl.String(strconv.FormatInt(int64(n), 10)), true
+			}
+		}
+		if !ok {
+			return cgpl.String("the room must be a string or a number"), nil
+		}
+		if tk.player != nil {
+			tk.player.Close()
+			tk.player, tk.playerOn = nil, nil
+		}
+		return errValue(tk.call.JoinConference(string(room))), nil
+	})
+	bind("ConferenceSize", 1, 1, false, func(tk *Task, a []cgpl.Value) (cgpl.Value, error) {
+		var room string
+		switch v := a[0].(type) {
+		case cgpl.String:
+			room = string(v)
+		case cgpl.Number:
+			room = strconv.FormatInt(int64(v), 10)
+		}
+		return cgpl.Number(tk.call.ConferenceSize(room)), nil
 	})
 	bind("Record", 1, 1, false, func(tk *Task, a []cgpl.Value) (cgpl.Value, error) {
 		secs, _ := a[0].(cgpl.Number)

@@ -77,6 +77,8 @@ func callFuncs() []callFunc {
 		{"MuteMixer", 2, 2, nil},
 		// Mail and HTTP go through the host; without one configured they
 		// report the error the way the language does, as a string.
+		{"ConferenceJoin", 1, 1, errNoCall},
+		{"ConferenceSize", 1, 1, cgpl.Number(0)},
 		{"SendEMail", 5, 5, cgpl.String("no mail relay is configured")},
 		{"SubmitEMail", 2, 2, cgpl.String("no mail relay is configured")},
 		{"HTTPCall", 2, 2, cgpl.String("HTTP is not available")},

@@ -66,6 +66,8 @@ type Manager struct {
 
 	mu    sync.Mutex
 	tasks map[string]*Task
+
+	hostFuncs *cgpl.Host
 }
 
 // NewManager makes a manager whose tasks end when ctx does.
@@ -84,8 +86,10 @@ func NewManager(ctx context.Context, cfg Config) *Manager {
 	RegisterServices(reg, cfg.Services)
 	registerCallFuncs(reg)
 	ctx, stop := context.WithCancel(ctx)
-	return &Manager{cfg: cfg, reg: reg, hub: cgpl.NewHub(cgpl.DefaultHubLimits()), ctx: ctx, stop: stop,
+	m := &Manager{cfg: cfg, reg: reg, hub: cgpl.NewHub(cgpl.DefaultHubLimits()), ctx: ctx, stop: stop,
 		tasks: map[string]*Task{}}
+	m.hostFuncs = m.host()
+	return m
 }
 
 // Registry is the built-ins tasks see, for checking programs.
@@ -222,7 +226,7 @@ func (m *Manager) Start(app string, owner *store.Account, c callapi.Call, via st
 		Limits: m.cfg.Limits,
 		SysLog: func(line string) { tk.log.Info("SysLog", "line", line) },
 		Email:  owner.Name + "@" + owner.Domain, Domain: owner.Domain,
-		Param: param, Data: tk, Zone: zone, Language: lang, Hub: m.hub,
+		Param: param, Data: tk, Zone: zone, Language: lang, Hub: m.hub, Host: m.hostFuncs,
 		OnExit: func(t *cgpl.Task, err error) {
 			if err != nil && !errors.Is(err, context.Canceled) {
 				tk.log.Warn("spawned task failed", "error", err)

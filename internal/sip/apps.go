@@ -579,6 +579,27 @@ func (ac *appCall) SendDTMF(digits string) error {
 	return ms.SendDTMF(digits, media.DefaultDTMFDuration)
 }
 
+func (ac *appCall) JoinConference(room string) error {
+	c := ac.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.modeLocked() != callapi.Connected {
+		return callapi.ErrMode
+	}
+	if c.m == nil || c.m.a == nil {
+		return callapi.ErrNoMedia
+	}
+	if _, ok := conferenceRoom(conferenceUser + "-" + room); !ok {
+		return fmt.Errorf("%q is not a room name (letters, digits, - _ .)", room)
+	}
+	_, err := c.s.joinConference(c.app.owner.Domain, strings.ToLower(room), c.callerURI.User+"@"+c.callerURI.Host, c.m.a)
+	return err
+}
+
+func (ac *appCall) ConferenceSize(room string) int {
+	return ac.c.s.conferenceSize(ac.c.app.owner.Domain, strings.ToLower(room))
+}
+
 func (ac *appCall) Info() callapi.Info {
 	c := ac.c
 	req := c.ainv

@@ -81,6 +81,17 @@ func (s *Server) joinConference(domain, room, member string, ms *media.Session) 
 	return nil, media.ErrConferenceEnded
 }
 
+// conferenceSize is how many are in a room now.
+func (s *Server) conferenceSize(domain, room string) int {
+	s.confs.mu.Lock()
+	c := s.confs.rooms[domain+"/"+room]
+	s.confs.mu.Unlock()
+	if c == nil {
+		return 0
+	}
+	return c.Len()
+}
+
 // Conferences describes the live rooms.
 func (s *Server) Conferences() []media.ConferenceInfo {
 	s.confs.mu.Lock()
