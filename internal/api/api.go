@@ -42,6 +42,8 @@ type Server struct {
 	// recordings is the directory call records name recordings in; ""
 	// means the SIP server's.
 	recordings string
+	// tasks are the running PBX programs; nil when none run here.
+	tasks Tasks
 	// exportPage is the number of records an export reads from the store at
 	// a time: it bounds the memory an export holds.
 	exportPage int
@@ -85,6 +87,8 @@ func (s *Server) Handler() http.Handler {
 	route("GET /api/v1/calls", serverOnly, s.calls)
 	route("GET /api/v1/calls/{id}", serverOnly, s.call)
 	route("GET /api/v1/conferences", serverOnly, s.conferences)
+	route("GET /api/v1/tasks", serverOnly, s.listTasks)
+	route("DELETE /api/v1/tasks/{id}", serverOnly, s.killTask)
 	route("GET /api/v1/security/blocked", serverOnly, s.blocked)
 	route("GET /api/v1/cdr/search", confined, s.cdrSearch)
 	route("POST /api/v1/cdr/search", confined, s.cdrSearch)
