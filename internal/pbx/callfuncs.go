@@ -49,7 +49,9 @@ func registerCallFuncs(reg *cgpl.Registry) {
 	}
 
 	bind("AcceptCall", 0, 0, false, func(tk *Task, _ []cgpl.Value) (cgpl.Value, error) {
-		return errValue(tk.call.Accept(tk.t.Context())), nil
+		err := tk.call.Accept(tk.t.Context())
+		tk.trace(TraceEvent{Kind: "accept", Err: errString(err)})
+		return errValue(err), nil
 	})
 	bind("ProvisionCall", 1, 2, false, func(tk *Task, a []cgpl.Value) (cgpl.Value, error) {
 		withMedia := a[0] != nil
@@ -76,6 +78,7 @@ func registerCallFuncs(reg *cgpl.Registry) {
 		if code < 400 || code > 699 {
 			code = 603
 		}
+		tk.trace(TraceEvent{Kind: "reject", Detail: strconv.Itoa(code) + " " + reason})
 		if err := tk.call.Reject(code, reason); err != nil {
 			tk.log.Info("RejectCall", "error", err)
 		}
@@ -83,7 +86,9 @@ func registerCallFuncs(reg *cgpl.Registry) {
 	})
 	bind("RedirectCall", 1, 1, true, func(tk *Task, a []cgpl.Value) (cgpl.Value, error) {
 		target := firstAddress(a[0])
-		if err := tk.call.Redirect(tk.t.Context(), target); err != nil {
+		err := tk.call.Redirect(tk.t.Context(), target)
+		tk.trace(TraceEvent{Kind: "redirect", Detail: target, Err: errString(err)})
+		if err != nil {
 			tk.log.Info("RedirectCall", "to", target, "error", err)
 		}
 		return nil, nil
@@ -95,6 +100,7 @@ func registerCallFuncs(reg *cgpl.Registry) {
 			pl.Enqueue(media.Item{Tone: dsp.RingbackTone()})
 		}
 		err := tk.call.Transfer(tk.t.Context(), firstAddress(a[0]))
+		tk.trace(TraceEvent{Kind: "transfer", Detail: firstAddress(a[0]), Err: errString(err)})
 		tk.stopPlaying()
 		return errValue(err), nil
 	})
@@ -102,6 +108,7 @@ func registerCallFuncs(reg *cgpl.Registry) {
 		return boolValue(tk.call.Mode() == callapi.Connected), nil
 	})
 	bind("Disconnect", 0, 2, true, func(tk *Task, _ []cgpl.Value) (cgpl.Value, error) {
+		tk.trace(TraceEvent{Kind: "hangup", Detail: "Disconnect"})
 		tk.stopPlaying()
 		tk.call.Hangup("program disconnected")
 		return nil, nil
@@ -272,6 +279,13 @@ func isSystemEvent(v cgpl.Value, what string) bool {
 	return strings.EqualFold(string(w), what)
 }
 
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
 func boolValue(b bool) cgpl.Value {
 	if b {
 		return cgpl.Yes
@@ -366,25 +380,36 @@ func (tk *Task) stopPlaying() {
 
 // playFile is PlayFile: the file is found in the task's environments.
 func (tk *Task) playFile(name string, msec time.Duration) {
-	pl := tk.ensurePlayer()
 	tk.completed, tk.played = false, 0
-	if pl == nil {
+	if tk.shouldInterrupt() {
 		return
+	}
+	pl := tk.ensurePlayer()
+	rate := 8000
+	if pl != nil {
+		rate = pl.Rate()
 	}
 	f, err := tk.m.cfg.Env.Open(tk.owner.Domain, tk.t.Language(), name)
 	if err != nil {
 		// A missing prompt is the integrator's to fix: logged, not fatal.
 		tk.log.Warn("PlayFile", "file", name, "error", err)
+		tk.trace(TraceEvent{Kind: "play", Detail: name, Err: err.Error()})
 		return
 	}
 	var p *media.Prompt
 	if f.Path != "" {
-		p, err = tk.m.cfg.Prompts.Load(f.Path, pl.Rate())
+		p, err = tk.m.cfg.Prompts.Load(f.Path, rate)
 	} else {
-		p, err = tk.m.cfg.Prompts.LoadBytes(f.Name, f.Data, pl.Rate())
+		p, err = tk.m.cfg.Prompts.LoadBytes(f.Layer+"/"+f.Name, f.Data, rate)
 	}
 	if err != nil {
 		tk.log.Warn("PlayFile", "file", f.Name, "error", err)
+		tk.trace(TraceEvent{Kind: "play", Detail: name, File: f.Layer + "/" + f.Name, Err: err.Error()})
+		return
+	}
+	tk.log.Debug("PlayFile", "file", name, "resolved", f.Layer+"/"+f.Name)
+	tk.trace(TraceEvent{Kind: "play", Detail: name, File: f.Layer + "/" + f.Name, Length: p.Duration()})
+	if pl == nil {
 		return
 	}
 	tk.playPrompt(pl, p, msec)

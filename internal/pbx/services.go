@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -71,7 +72,11 @@ func sendResult(t *cgpl.Task, svc Services, m mail.Message) cgpl.Value {
 	if svc.Mail == nil {
 		return cgpl.String("no mail relay is configured")
 	}
-	if err := svc.Mail.Send(t.Context(), m); err != nil {
+	err := svc.Mail.Send(t.Context(), m)
+	if tk := taskOf(t); tk != nil {
+		tk.trace(TraceEvent{Kind: "mail", Detail: "to " + strings.Join(m.To, ", ") + " subject " + strconv.Quote(m.Subject), Err: errString(err)})
+	}
+	if err != nil {
 		return cgpl.String(err.Error())
 	}
 	return nil

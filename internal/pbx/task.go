@@ -20,7 +20,8 @@ import (
 // File is an environment file a task reads: a file on disk (Path) or one
 // held in memory (the stock environment's, Data), named Name.
 type File struct {
-	Name string
+	Layer string // domain, server or stock
+	Name  string
 	Path string
 	Data []byte
 }
@@ -51,6 +52,14 @@ type Config struct {
 	Limits cgpl.Limits
 	// MaxTasks bounds the live tasks (10000 when 0).
 	MaxTasks int
+	// Now is the tasks' clock (time.Now when nil): `ringo sim` runs a call
+	// at another time.
+	Now func() time.Time
+	// Trace, when set, hears what every task does.
+	Trace func(TraceEvent)
+	// OnWait, when set, is called when a task is about to wait for input
+	// with none buffered: a simulated caller presses its next key there.
+	OnWait func(tk *Task)
 }
 
 // Manager runs PBX tasks: one goroutine per task, each running a CG/PL
@@ -226,7 +235,7 @@ func (m *Manager) Start(app string, owner *store.Account, c callapi.Call, via st
 		Limits: m.cfg.Limits,
 		SysLog: func(line string) { tk.log.Info("SysLog", "line", line) },
 		Email:  owner.Name + "@" + owner.Domain, Domain: owner.Domain,
-		Param: param, Data: tk, Zone: zone, Language: lang, Hub: m.hub, Host: m.hostFuncs,
+		Param: param, Data: tk, Zone: zone, Language: lang, Hub: m.hub, Host: m.hostFuncs, Now: m.cfg.Now,
 		OnExit: func(t *cgpl.Task, err error) {
 			if err != nil && !errors.Is(err, context.Canceled) {
 				tk.log.Warn("spawned task failed", "error", err)
@@ -256,11 +265,13 @@ func (tk *Task) run() {
 	}()
 	defer tk.cancel()
 	tk.log.Info("task started", "via", tk.via)
+	tk.trace(TraceEvent{Kind: "start", Detail: tk.via})
 	err := tk.t.Run("Main")
 	var rt *cgpl.RuntimeError
 	switch {
 	case errors.As(err, &rt):
 		tk.log.Warn("program exception", "error", err)
+		tk.trace(TraceEvent{Kind: "exception", Err: err.Error()})
 	case errors.Is(err, context.Canceled):
 		tk.log.Info("task killed")
 	case err != nil:
@@ -274,8 +285,10 @@ func (tk *Task) run() {
 	// A program that ends holding its call releases it: a pending call is
 	// refused, an answered one hung up.
 	if tk.call != nil && tk.call.Mode() != callapi.Disconnected {
+		tk.trace(TraceEvent{Kind: "hangup", Detail: "the program ended holding the call"})
 		tk.call.Hangup("program ended")
 	}
+	tk.trace(TraceEvent{Kind: "end"})
 }
 
 // Digit implements call.Handler.
@@ -327,9 +340,16 @@ func (tk *Task) hasDigits() bool {
 // queued event, else it waits up to d for either.
 func (tk *Task) readInput(d time.Duration) (cgpl.Value, error) {
 	deadline := time.Now().Add(d)
+	waited := false
 	for {
 		if dg, ok := tk.takeDigit(); ok {
+			tk.trace(TraceEvent{Kind: "input", Detail: string([]byte{dg})})
 			return cgpl.String([]byte{dg}), nil
+		}
+		if f := tk.m.cfg.OnWait; f != nil && !waited {
+			waited = true
+			f(tk)
+			continue
 		}
 		if ev, err := tk.t.ReadEvent(0); ev != nil || err != nil {
 			return ev, err
