@@ -27,7 +27,11 @@ func cgplCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			svc := pbx.Services{HTTP: &http.Client{Timeout: time.Minute}}
 			if smtpAddr != "" {
-				svc.Mail = &mail.Sender{Addr: smtpAddr}
+				s, err := mail.NewSender(mail.Config{Relay: smtpAddr})
+				if err != nil {
+					return err
+				}
+				svc.Mail = s
 			}
 			mod, err := compileFile(cmd.Context(), args[0], cmd.ErrOrStderr(), svc)
 			if err != nil {

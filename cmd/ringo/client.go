@@ -197,7 +197,7 @@ func applyCmd() *cobra.Command {
 	var file string
 	cmd := &cobra.Command{
 		Use:   "apply -f FILE.yaml",
-		Short: "Create or update domains, accounts, aliases and forwarders from a file (idempotent)",
+		Short: "Create or update domains, accounts, aliases, forwarders and environment files from a file (idempotent)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if file == "" {
@@ -244,10 +244,47 @@ func readDoc(file string) (directory.Doc, error) {
 	if err := dec.Decode(&doc); err != nil {
 		return doc, fmt.Errorf("%s: %w", file, err)
 	}
+	if err := readEnvFiles(file, &doc); err != nil {
+		return doc, err
+	}
 	if err := doc.Check(); err != nil {
 		return doc, fmt.Errorf("%s: %w", file, err)
 	}
 	return doc, nil
+}
+
+// readEnvFiles reads the environment files a provisioning file names,
+// relative to it, into the document: the server stores what it is sent.
+func readEnvFiles(file string, doc *directory.Doc) error {
+	read := func(files []directory.EnvFile) error {
+		for i := range files {
+			f := &files[i]
+			if f.File == "" {
+				continue // Check says what is missing
+			}
+			p := filepath.FromSlash(f.File)
+			if !filepath.IsAbs(p) {
+				p = filepath.Join(filepath.Dir(file), p)
+			}
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return fmt.Errorf("%s: environment file: %w", file, err)
+			}
+			f.Data = data
+		}
+		return nil
+	}
+	if doc.Server != nil {
+		if err := read(doc.Server.Environment); err != nil {
+			return err
+		}
+	}
+	for _, dd := range doc.Domains {
+		if err := read(dd.Environment); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func domainCmd() *cobra.Command {

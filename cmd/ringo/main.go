@@ -52,7 +52,7 @@ func rootCmd() *cobra.Command {
 	}
 	root.PersistentFlags().StringVar(&dataDir, "data", "./ringo-data", "data directory")
 	root.AddCommand(serveCmd(), applyCmd(), domainCmd(), accountCmd(), aliasCmd(), forwarderCmd(),
-		registrationsCmd(), callsCmd(), taskCmd(), cdrCmd(), cgplCmd(), versionCmd())
+		registrationsCmd(), callsCmd(), taskCmd(), simCmd(), envCmd(), cdrCmd(), cgplCmd(), versionCmd())
 	addClientFlags(root)
 	return root
 }

@@ -28,6 +28,8 @@ import (
 	"github.com/ringo-pbx/ringo/internal/config"
 	"github.com/ringo-pbx/ringo/internal/directory"
 	"github.com/ringo-pbx/ringo/internal/media"
+	"github.com/ringo-pbx/ringo/internal/pbx/envir"
+	"github.com/ringo-pbx/ringo/internal/pbx/stock"
 	"github.com/ringo-pbx/ringo/internal/sip"
 	"github.com/ringo-pbx/ringo/internal/store/sqlite"
 )
@@ -57,7 +59,7 @@ func serveCmd() *cobra.Command {
 				cfg.RTP.Ports = rtpPorts
 			}
 			if f.Changed("smtp") {
-				cfg.SMTP.Addr = smtpAddr
+				cfg.SMTP.Relay = smtpAddr
 			}
 			if err := cfg.Validate(); err != nil {
 				return fmt.Errorf("configuration: %w", err)
@@ -90,6 +92,11 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	}
 	defer st.Close()
 	dir, err := directory.Open(ctx, st)
+	if err != nil {
+		return err
+	}
+	// The files PBX programs see: DATA/environments over the stock ones.
+	envs, err := envir.Open(filepath.Join(cfg.Data, "environments"), stock.FS())
 	if err != nil {
 		return err
 	}
@@ -148,6 +155,11 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	defer eng.Close()
 	sipSrv.SetMedia(eng)
 	log.Info("media", "service", "rtp", "ports", cfg.RTP.Ports, "anchor", cfg.RTP.Anchor)
+	tasks, err := startPBX(mediaCtx, cfg, dir, sipSrv, envs, log)
+	if err != nil {
+		return err
+	}
+	defer tasks.Close()
 	httpL, err := net.Listen("tcp", cfg.HTTP.Addr)
 	if err != nil {
 		return fmt.Errorf("http %s: %w", cfg.HTTP.Addr, err)
@@ -171,7 +183,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	sipErr := make(chan error, 1)
 	go func() { sipErr <- sipSrv.Serve(runCtx) }()
 	httpSrv := &http.Server{
-		Handler:           api.New(token, dir, loc, sipSrv, log, reg).WithRecords(records).Handler(),
+		Handler:           api.New(token, dir, loc, sipSrv, log, reg).WithRecords(records).WithEnvironments(envs).WithTasks(tasks).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       time.Minute,
 	}

@@ -9,7 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/http/pprof"
@@ -23,6 +23,7 @@ import (
 
 	"github.com/ringo-pbx/ringo/internal/cdr"
 	"github.com/ringo-pbx/ringo/internal/directory"
+	"github.com/ringo-pbx/ringo/internal/pbx/envir"
 	"github.com/ringo-pbx/ringo/internal/sip"
 	"github.com/ringo-pbx/ringo/internal/store"
 )
@@ -42,6 +43,8 @@ type Server struct {
 	// recordings is the directory call records name recordings in; ""
 	// means the SIP server's.
 	recordings string
+	// env holds the application environments; nil: none are kept.
+	env *envir.Store
 	// tasks are the running PBX programs; nil when none run here.
 	tasks Tasks
 	// exportPage is the number of records an export reads from the store at
@@ -82,6 +85,7 @@ func (s *Server) Handler() http.Handler {
 	route("GET /api/v1/domains/{domain}/forwarders", ownDomain, s.listForwarders)
 	route("PUT /api/v1/domains/{domain}/forwarders/{name}", ownDomain, s.putForwarder)
 	route("DELETE /api/v1/domains/{domain}/forwarders/{name}", ownDomain, s.deleteForwarder)
+	s.environmentRoutes(route)
 	route("POST /api/v1/apply", serverOnly, s.apply)
 	route("GET /api/v1/registrations", confined, s.registrations)
 	route("GET /api/v1/calls", serverOnly, s.calls)
@@ -129,9 +133,11 @@ func writeError(w http.ResponseWriter, code int, msg string) {
 // fail maps an error to its HTTP status.
 func fail(w http.ResponseWriter, err error) {
 	switch {
-	case errors.Is(err, directory.ErrInvalid), errors.Is(err, errBadRequest), errors.Is(err, cdr.ErrQuery):
+	case errors.Is(err, directory.ErrInvalid), errors.Is(err, errBadRequest), errors.Is(err, cdr.ErrQuery), errors.Is(err, envir.ErrInvalid):
 		writeError(w, http.StatusBadRequest, err.Error())
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, envir.ErrTooLarge), errors.As(err, new(*http.MaxBytesError)):
+		writeError(w, http.StatusRequestEntityTooLarge, err.Error())
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, fs.ErrNotExist):
 		writeError(w, http.StatusNotFound, err.Error())
 	case errors.Is(err, store.ErrConflict):
 		writeError(w, http.StatusConflict, err.Error())
@@ -143,10 +149,17 @@ func fail(w http.ResponseWriter, err error) {
 var errBadRequest = errors.New("bad request")
 
 // decode reads a JSON body strictly: unknown fields and trailing data are errors.
-func decode(r *http.Request, v any) error {
-	dec := json.NewDecoder(io.LimitReader(r.Body, maxBody))
+func decode(r *http.Request, v any) error { return decodeMax(r, v, maxBody) }
+
+// decodeMax is decode for a body of up to max bytes; a larger one is an
+// *http.MaxBytesError.
+func decodeMax(r *http.Request, v any, max int64) error {
+	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, max))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
+		if errors.As(err, new(*http.MaxBytesError)) {
+			return fmt.Errorf("request body: %w", err)
+		}
 		return fmt.Errorf("%w: request body: %v", errBadRequest, err)
 	}
 	if dec.More() {
@@ -207,6 +220,12 @@ func (s *Server) deleteDomain(w http.ResponseWriter, r *http.Request) {
 	if err := s.dir.DeleteDomain(r.Context(), r.PathValue("domain")); err != nil {
 		fail(w, err)
 		return
+	}
+	if s.env != nil {
+		// A domain made again later starts without the old one's files.
+		if err := s.env.RemoveDomain(r.PathValue("domain")); err != nil {
+			s.log.Warn("the removed domain's environment was not removed", "domain", r.PathValue("domain"), "error", err)
+		}
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
@@ -376,11 +395,18 @@ func (s *Server) deleteForwarder(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) apply(w http.ResponseWriter, r *http.Request) {
 	var doc directory.Doc
-	if err := decode(r, &doc); err != nil {
+	if err := decodeMax(r, &doc, maxApplyBody); err != nil {
 		fail(w, err)
 		return
 	}
+	if s.env == nil && hasEnvironment(doc) {
+		writeError(w, http.StatusServiceUnavailable, "application environments are not kept by this server")
+		return
+	}
 	rep, err := s.dir.Apply(r.Context(), doc)
+	if err == nil && s.env != nil {
+		err = s.applyEnvironment(doc, &rep)
+	}
 	if err != nil {
 		fail(w, err)
 		return

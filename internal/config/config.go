@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/mail"
 	"net/netip"
 	"os"
 	"strconv"
@@ -130,9 +131,21 @@ type Calls struct {
 	DrainTimeout time.Duration `yaml:"drainTimeout"`
 }
 
-// SMTP is the outgoing mail relay.
+// SMTP is the outgoing mail relay, which programs' e-mail (SendEMail,
+// SubmitEMail, voicemail) goes through.
 type SMTP struct {
-	Addr string `yaml:"addr"`
+	// Relay is the SMTP server's host:port; empty sends no mail.
+	Relay string `yaml:"relay"`
+	// From is the sender of messages that name none.
+	From string `yaml:"from"`
+	// Username and Password authenticate to the relay; the password is
+	// sent only encrypted, or to a relay on loopback.
+	Username string `yaml:"username"`
+	Password string `yaml:"password"`
+	// StartTLS is auto (encrypt when the relay offers it), always or never.
+	StartTLS string `yaml:"startTLS"`
+	// Timeout bounds one submission, from dialling to the relay's answer.
+	Timeout time.Duration `yaml:"timeout"`
 }
 
 // Default returns the embedded defaults.
@@ -155,6 +168,7 @@ func Default() Config {
 		},
 		Registrar: Registrar{MinExpires: 30, MaxExpires: 3600, DefaultExpires: 3600, MaxContacts: 10},
 		Calls:     Calls{RingTimeout: 60 * time.Second, DrainTimeout: 30 * time.Second},
+		SMTP:      SMTP{StartTLS: "auto", Timeout: 30 * time.Second},
 		Records:   Records{Enabled: true, Engine: RecordsSQLite},
 	}
 }
@@ -241,6 +255,24 @@ func (c *Config) Validate() error {
 	}
 	if c.Records.RetentionDays < 0 {
 		errs = append(errs, fmt.Errorf("records.retentionDays %d: want 0 (keep for ever) or more", c.Records.RetentionDays))
+	}
+	if a := c.SMTP.Relay; a != "" {
+		if _, _, err := net.SplitHostPort(a); err != nil {
+			errs = append(errs, fmt.Errorf("smtp.relay %q: want host:port: %w", a, err))
+		}
+	}
+	switch c.SMTP.StartTLS {
+	case "auto", "always", "never":
+	default:
+		errs = append(errs, fmt.Errorf("smtp.startTLS %q: want auto, always or never", c.SMTP.StartTLS))
+	}
+	if c.SMTP.Timeout <= 0 {
+		errs = append(errs, errors.New("smtp.timeout must be positive"))
+	}
+	if f := c.SMTP.From; f != "" {
+		if _, err := mail.ParseAddress(f); err != nil {
+			errs = append(errs, fmt.Errorf("smtp.from %q: %w", f, err))
+		}
 	}
 	switch c.Records.Engine {
 	case RecordsSQLite, "":

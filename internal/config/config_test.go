@@ -73,6 +73,9 @@ registrar:
   maxExpires: 7200
 calls:
   ringTimeout: 45s
+smtp:
+  relay: mail.example.com:587
+  startTLS: always
 `))
 	if err != nil {
 		t.Fatal(err)
@@ -88,6 +91,7 @@ calls:
 	want.Security.Algorithms = []string{"SHA-256"}
 	want.Registrar.MaxExpires = 7200
 	want.Calls.RingTimeout = 45 * time.Second
+	want.SMTP.Relay, want.SMTP.StartTLS = "mail.example.com:587", "always"
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("Load =\n%+v\nwant\n%+v", c, want)
 	}
@@ -164,6 +168,11 @@ func TestValidate(t *testing.T) {
 		{"sip addr without port", func(c *config.Config) { c.SIP.Addr = "0.0.0.0" }, "sip.addr"},
 		{"http addr empty", func(c *config.Config) { c.HTTP.Addr = "" }, "http.addr"},
 		{"ipv6 addr", func(c *config.Config) { c.SIP.Addr = "[::1]:5060" }, ""},
+		{"smtp relay", func(c *config.Config) { c.SMTP.Relay, c.SMTP.From = "mail.example.com:587", "PBX <pbx@example.com>" }, ""},
+		{"smtp relay without port", func(c *config.Config) { c.SMTP.Relay = "mail.example.com" }, "smtp.relay"},
+		{"smtp startTLS unknown", func(c *config.Config) { c.SMTP.StartTLS = "yes" }, "smtp.startTLS"},
+		{"smtp timeout 0", func(c *config.Config) { c.SMTP.Timeout = 0 }, "smtp.timeout"},
+		{"smtp from not an address", func(c *config.Config) { c.SMTP.From = "pbx" }, "smtp.from"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

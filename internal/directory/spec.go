@@ -3,12 +3,15 @@ package directory
 import (
 	"context"
 	"fmt"
+	"path"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/ringo-pbx/ringo/internal/digest"
+	"github.com/ringo-pbx/ringo/internal/pbx/envir"
 	"github.com/ringo-pbx/ringo/internal/store"
 )
 
@@ -239,14 +242,86 @@ func (spec AccountSpec) build(domainName string, old *store.Account) (store.Acco
 
 // Doc is the declarative provisioning document (`ringo apply -f`).
 type Doc struct {
+	Server  *ServerDoc  `json:"server,omitempty" yaml:"server,omitempty"`
 	Domains []DomainDoc `json:"domains" yaml:"domains"`
+}
+
+// ServerDoc is what a Doc sets for the whole server.
+type ServerDoc struct {
+	Environment []EnvFile `json:"environment,omitempty" yaml:"environment,omitempty"`
 }
 
 // DomainDoc is one domain of a Doc.
 type DomainDoc struct {
-	DomainSpec `yaml:",inline"`
-	Accounts   []AccountSpec     `json:"accounts,omitempty" yaml:"accounts,omitempty"`
-	Forwarders map[string]string `json:"forwarders,omitempty" yaml:"forwarders,omitempty"`
+	DomainSpec  `yaml:",inline"`
+	Accounts    []AccountSpec     `json:"accounts,omitempty" yaml:"accounts,omitempty"`
+	Forwarders  map[string]string `json:"forwarders,omitempty" yaml:"forwarders,omitempty"`
+	Environment []EnvFile         `json:"environment,omitempty" yaml:"environment,omitempty"`
+}
+
+// EnvFile is a file of an application environment (the server's or a
+// domain's) in a Doc. The YAML names a local file, relative to the YAML
+// file; `ringo apply` reads it and sends its content in Data (base64 in
+// the JSON the API takes), so the server never reads the client's files.
+type EnvFile struct {
+	// File is the local file.
+	File string `json:"file,omitempty" yaml:"file"`
+	// Name is the file's name in the environment; File's base name by
+	// default.
+	Name string `json:"name,omitempty" yaml:"name,omitempty"`
+	// Lang is the language folder ("" for the root, English).
+	Lang string `json:"lang,omitempty" yaml:"lang,omitempty"`
+	Data []byte `json:"data" yaml:"-"`
+}
+
+// EnvName is the file's name in the environment.
+func (f EnvFile) EnvName() string {
+	if f.Name != "" {
+		return f.Name
+	}
+	if f.File == "" {
+		return ""
+	}
+	return filepath.Base(filepath.FromSlash(f.File))
+}
+
+// checkEnvironment checks the environment files of one layer (where names
+// it in messages), each name given once.
+func checkEnvironment(where string, files []EnvFile) []string {
+	var errs []string
+	seen := map[string]bool{}
+	for _, f := range files {
+		name := f.EnvName()
+		// The whole list says "invalid" once.
+		msg := func(err error) string { return strings.TrimSuffix(err.Error(), ": "+envir.ErrInvalid.Error()) }
+		lang, err := envir.CheckLang(f.Lang)
+		switch {
+		case name == "":
+			errs = append(errs, fmt.Sprintf("%s: an environment file needs file or name", where))
+			continue
+		case err != nil:
+			errs = append(errs, fmt.Sprintf("%s: environment file %s: %s", where, name, msg(err)))
+			continue
+		}
+		if err := envir.CheckName(name); err != nil {
+			errs = append(errs, fmt.Sprintf("%s: environment %s", where, msg(err)))
+			continue
+		}
+		switch ext := strings.ToLower(path.Ext(name)); {
+		case ext == ".tar" || ext == ".tgz" || strings.HasSuffix(strings.ToLower(name), ".tar.gz"):
+			errs = append(errs, fmt.Sprintf("%s: environment file %s is an archive; unpack it with `ringo env put`, or list its files", where, name))
+		case f.Data == nil:
+			errs = append(errs, fmt.Sprintf("%s: environment file %s: no content (a file to read, or data in JSON)", where, name))
+		case len(f.Data) > envir.MaxFileSize:
+			errs = append(errs, fmt.Sprintf("%s: environment file %s: larger than %d bytes", where, name, envir.MaxFileSize))
+		}
+		key := strings.ToLower(path.Join(lang, name))
+		if seen[key] {
+			errs = append(errs, fmt.Sprintf("%s: environment file %s appears twice", where, path.Join(lang, name)))
+		}
+		seen[key] = true
+	}
+	return errs
 }
 
 // Change is one line of an apply report.
@@ -269,6 +344,9 @@ func (doc *Doc) Check() error {
 	var errs []string
 	seen := map[string]bool{}
 	var mains []string
+	if doc.Server != nil {
+		errs = append(errs, checkEnvironment("server", doc.Server.Environment)...)
+	}
 	for _, dd := range doc.Domains {
 		dn, err := CheckDomainName(dd.Name)
 		if err != nil {
@@ -306,6 +384,7 @@ func (doc *Doc) Check() error {
 				fnames[fn] = true
 			}
 		}
+		errs = append(errs, checkEnvironment(dn, dd.Environment)...)
 	}
 	if len(mains) > 1 {
 		errs = append(errs, fmt.Sprintf("only one domain can be main, not %s", strings.Join(mains, ", ")))
@@ -317,7 +396,9 @@ func (doc *Doc) Check() error {
 }
 
 // Apply upserts a document: domains, then their accounts, then forwarders.
-// Applying the same document twice changes nothing the second time.
+// Applying the same document twice changes nothing the second time. The
+// environment files are checked here but stored by the caller, which holds
+// the environments.
 func (d *Directory) Apply(ctx context.Context, doc Doc) (Report, error) {
 	var rep Report
 	if err := doc.Check(); err != nil {

@@ -99,8 +99,11 @@ func registerCallFuncs(reg *cgpl.Registry) {
 			pl.Stop()
 			pl.Enqueue(media.Item{Tone: dsp.RingbackTone()})
 		}
+		tk.trace(TraceEvent{Kind: "transfer", Detail: firstAddress(a[0])})
 		err := tk.call.Transfer(tk.t.Context(), firstAddress(a[0]))
-		tk.trace(TraceEvent{Kind: "transfer", Detail: firstAddress(a[0]), Err: errString(err)})
+		if err != nil {
+			tk.trace(TraceEvent{Kind: "transfer failed", Detail: firstAddress(a[0]), Err: err.Error()})
+		}
 		tk.stopPlaying()
 		return errValue(err), nil
 	})
@@ -407,7 +410,7 @@ func (tk *Task) playFile(name string, msec time.Duration) {
 		tk.trace(TraceEvent{Kind: "play", Detail: name, File: f.Layer + "/" + f.Name, Err: err.Error()})
 		return
 	}
-	tk.log.Debug("PlayFile", "file", name, "resolved", f.Layer+"/"+f.Name)
+	tk.log.Info("play", "file", name, "resolved", f.Layer+"/"+f.Name)
 	tk.trace(TraceEvent{Kind: "play", Detail: name, File: f.Layer + "/" + f.Name, Length: p.Duration()})
 	if pl == nil {
 		return

@@ -79,8 +79,8 @@ func callFuncs() []callFunc {
 		// report the error the way the language does, as a string.
 		{"ConferenceJoin", 1, 1, errNoCall},
 		{"ConferenceSize", 1, 1, cgpl.Number(0)},
-		{"SendEMail", 5, 5, cgpl.String("no mail relay is configured")},
-		{"SubmitEMail", 2, 2, cgpl.String("no mail relay is configured")},
+		{"SendEMail", 5, 5, cgpl.String("no SMTP relay configured")},
+		{"SubmitEMail", 2, 2, cgpl.String("no SMTP relay configured")},
 		{"HTTPCall", 2, 2, cgpl.String("HTTP is not available")},
 	}
 }

@@ -2,8 +2,10 @@ package pbx
 
 import (
 	"context"
+	"mime"
 	"net/http"
 	"net/http/httptest"
+	netmail "net/mail"
 	"os"
 	"path/filepath"
 	"strings"
@@ -38,6 +40,16 @@ func (f *fakeCall) register(reg *cgpl.Registry) {
 	}})
 }
 
+// relay is a sender to the test server at addr.
+func relay(t *testing.T, addr string) *mail.Sender {
+	t.Helper()
+	s, err := mail.NewSender(mail.Config{Relay: addr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 func runProgram(t *testing.T, path string, call *fakeCall, svc Services) {
 	t.Helper()
 	src, err := os.ReadFile(path)
@@ -63,7 +75,7 @@ func runProgram(t *testing.T, path string, call *fakeCall, svc Services) {
 func TestLeaveNumberMailsTheCalledUser(t *testing.T) {
 	srv := mailtest.Start(t)
 	call := &fakeCall{keys: []string{"5", "*", "1", "2", "3", "#"}}
-	runProgram(t, "testdata/leave-number.sppr", call, Services{Mail: &mail.Sender{Addr: srv.Addr}})
+	runProgram(t, "testdata/leave-number.sppr", call, Services{Mail: relay(t, srv.Addr)})
 	if got := strings.Join(call.played, ","); got != "greeting,again,thanks" {
 		t.Fatalf("prompts %s", got)
 	}
@@ -93,10 +105,18 @@ func TestSeedCallback(t *testing.T) {
 	}
 	srv := mailtest.Start(t)
 	call := &fakeCall{keys: []string{"8", "9", "0", "#"}}
-	runProgram(t, path, call, Services{Mail: &mail.Sender{Addr: srv.Addr}})
+	runProgram(t, path, call, Services{Mail: relay(t, srv.Addr)})
 	msgs := srv.Messages()
-	if len(msgs) != 1 || msgs[0].To[0] != "ivanov@example.com" || !strings.Contains(msgs[0].Data, "890") {
+	if len(msgs) != 1 || msgs[0].To[0] != "ivanov@example.com" {
 		t.Fatalf("mail: %+v", msgs)
+	}
+	msg, err := netmail.ReadMessage(strings.NewReader(msgs[0].Data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	subject, err := new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject"))
+	if err != nil || subject != "Вам надо перезвонить на номер:890" {
+		t.Fatalf("subject %q (%v)", subject, err)
 	}
 	if len(call.played) < 5 || call.played[0] != "CallbackBusy" {
 		t.Fatalf("prompts %v", call.played)

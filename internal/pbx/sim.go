@@ -369,12 +369,7 @@ func (s *sim) waitCall(c *simCall) {
 func (c *simCall) Redirect(_ context.Context, target string) error { return c.sendOn(target) }
 func (c *simCall) Transfer(_ context.Context, target string) error { return c.sendOn(target) }
 
-func (c *simCall) Hangup(reason string) {
-	if c.Mode() != callapi.Disconnected {
-		c.s.add(SimLine{Kind: "end", Text: "the program hangs up"})
-	}
-	c.end()
-}
+func (c *simCall) Hangup(reason string) { c.end() }
 
 func (c *simCall) Session() *media.Session { return nil }
 func (c *simCall) SendDTMF(string) error   { return nil }

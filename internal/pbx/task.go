@@ -14,6 +14,7 @@ import (
 	"github.com/ringo-pbx/ringo/cgpl"
 	callapi "github.com/ringo-pbx/ringo/internal/call"
 	"github.com/ringo-pbx/ringo/internal/media"
+	"github.com/ringo-pbx/ringo/internal/pbx/envir"
 	"github.com/ringo-pbx/ringo/internal/store"
 )
 
@@ -22,8 +23,8 @@ import (
 type File struct {
 	Layer string // domain, server or stock
 	Name  string
-	Path string
-	Data []byte
+	Path  string
+	Data  []byte
 }
 
 // Environments find the programs and files of tasks: for an account of
@@ -89,6 +90,9 @@ func NewManager(ctx context.Context, cfg Config) *Manager {
 	}
 	if cfg.MaxTasks <= 0 {
 		cfg.MaxTasks = 10000
+	}
+	if cfg.Services.Mail != nil {
+		cfg.Services.Mail = tracingMailer{cfg.Services.Mail}
 	}
 	reg := cgpl.NewRegistry()
 	Declare(reg)
@@ -231,6 +235,9 @@ func (m *Manager) Start(app string, owner *store.Account, c callapi.Call, via st
 			zone = z
 		}
 	}
+	// The loaders follow the task's language as SetLanguage changes it.
+	ctx = envir.WithLanguage(ctx, func() string { return tk.t.Language() })
+	ctx = context.WithValue(ctx, taskKey{}, tk)
 	tk.t = mod.NewTask(ctx, cgpl.TaskOptions{
 		Limits: m.cfg.Limits,
 		SysLog: func(line string) { tk.log.Info("SysLog", "line", line) },
