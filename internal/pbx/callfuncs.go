@@ -41,12 +41,6 @@ func registerCallFuncs(reg *cgpl.Registry) {
 				return fn(tk, a)
 			}})
 	}
-	errValue := func(err error) cgpl.Value {
-		if err == nil {
-			return nil
-		}
-		return cgpl.String(err.Error())
-	}
 
 	bind("AcceptCall", 0, 0, false, func(tk *Task, _ []cgpl.Value) (cgpl.Value, error) {
 		err := tk.call.Accept(tk.t.Context())
@@ -256,6 +250,8 @@ func registerCallFuncs(reg *cgpl.Registry) {
 		return tk.record(time.Duration(secs) * time.Second), nil
 	})
 
+	registerBridgeFuncs(reg, bind)
+
 	// ReadInput: digits first, then events (one-character strings, event
 	// dictionaries, null on timeout).
 	reg.Register(cgpl.Func{Name: "ReadInput", MinArgs: 1, MaxArgs: 1, Fn: func(t *cgpl.Task, a []cgpl.Value) (cgpl.Value, error) {
@@ -280,6 +276,15 @@ func isSystemEvent(v cgpl.Value, what string) bool {
 	}
 	w, _ := d.Get("what").(cgpl.String)
 	return strings.EqualFold(string(w), what)
+}
+
+// errValue is a result as CG/PL functions give it: null, or the error's
+// text.
+func errValue(err error) cgpl.Value {
+	if err == nil {
+		return nil
+	}
+	return cgpl.String(err.Error())
 }
 
 func errString(err error) string {
@@ -360,18 +365,23 @@ func (tk *Task) ensurePlayer() *media.Player {
 		return nil
 	}
 	if tk.player != nil && tk.playerOn == ms {
-		return tk.player
+		select {
+		case <-tk.playback.Done():
+			// Stopped under it (a bridge, a conference): start again.
+		default:
+			return tk.player
+		}
 	}
 	if tk.player != nil {
 		tk.player.Close()
 	}
-	pl, _, err := ms.StartPlayer(tk.m.cfg.Prompts, media.PlayerOptions{KeepOpen: true})
+	pl, pb, err := ms.StartPlayer(tk.m.cfg.Prompts, media.PlayerOptions{KeepOpen: true})
 	if err != nil {
 		tk.log.Info("no player", "error", err)
-		tk.player, tk.playerOn = nil, nil
+		tk.player, tk.playerOn, tk.playback = nil, nil, nil
 		return nil
 	}
-	tk.player, tk.playerOn = pl, ms
+	tk.player, tk.playerOn, tk.playback = pl, ms, pb
 	return pl
 }
 

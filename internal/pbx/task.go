@@ -134,10 +134,12 @@ type Task struct {
 	gone      chan struct{} // closed when the call leaves the task
 	goneOnce  sync.Once
 	interrupt bool // SetInterruptOnDTMF
+	bridging  bridgeState
 
 	// Media state, used by the task's own goroutine only.
 	player    *media.Player
 	playerOn  *media.Session
+	playback  *media.Playback
 	played    time.Duration
 	completed bool
 	startAt   time.Duration
@@ -289,6 +291,7 @@ func (tk *Task) run() {
 	if tk.player != nil {
 		tk.player.Close()
 	}
+	tk.breakBridge()
 	// A program that ends holding its call releases it: a pending call is
 	// refused, an answered one hung up.
 	if tk.call != nil && tk.call.Mode() != callapi.Disconnected {
@@ -316,6 +319,7 @@ func (tk *Task) Digit(d byte) {
 func (tk *Task) Disconnected(reason string) {
 	tk.goneOnce.Do(func() {
 		close(tk.gone)
+		tk.breakBridge()
 		ev := cgpl.NewDict()
 		ev.Set("what", cgpl.String(disconnectEvent))
 		ev.Set("parameter", cgpl.String(reason))

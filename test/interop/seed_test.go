@@ -204,6 +204,35 @@ func (s *seed) tasksDone() {
 	}
 }
 
+// recorded waits for the call's record and checks how it was routed and
+// ended.
+func (s *seed) recorded(outcome, kind, target string) {
+	s.t.Helper()
+	var got string
+	ok := waitFor(10*time.Second, func() bool {
+		status, body := s.r.api("GET", "/api/v1/cdr/search?limit=5", s.r.token(), nil)
+		if status != 200 {
+			return false
+		}
+		var res struct {
+			Records []struct {
+				Outcome string
+				Route   struct{ Kind, Target string }
+				DTMF    string
+			} `json:"records"`
+		}
+		if json.Unmarshal(body, &res) != nil || len(res.Records) == 0 {
+			return false
+		}
+		r := res.Records[0]
+		got = fmt.Sprintf("%s %s %s dtmf %q", r.Outcome, r.Route.Kind, r.Route.Target, r.DTMF)
+		return r.Outcome == outcome && r.Route.Kind == kind && r.Route.Target == target
+	})
+	if !ok {
+		s.t.Fatalf("the call's record: %s, want %s %s %s", got, outcome, kind, target)
+	}
+}
+
 // subjectOf decodes a received message's Subject.
 func subjectOf(t *testing.T, raw string) (subject, to string) {
 	t.Helper()
@@ -307,6 +336,7 @@ func TestSeedStory(t *testing.T) {
 					}
 					s.hangup()
 					s.tasksDone()
+					s.recorded("diverted", "app", "callback#ivanov@"+seedDomain)
 				})
 			}
 		})
