@@ -26,8 +26,14 @@ func (f TickFunc) Tick(deadline time.Time) bool { return f(deadline) }
 
 // Clock paces many streams from a few goroutines: each shard ticks on
 // absolute deadlines (start + k·period, so it does not drift) and calls
-// all of its Tickables in turn. Thousands of playbacks therefore cost a
-// handful of timers, not one ticker and goroutine each.
+// its Tickables in turn. Thousands of playbacks therefore cost a handful
+// of timers, not one ticker and goroutine each.
+//
+// Each entry keeps its own phase within the period: a shard wakes
+// clockPhases times a period and calls the entries of one phase each
+// time. Calling all of them at once would send every stream's packet in
+// one burst, and the last packets of a burst of a few thousand would
+// leave milliseconds late every time.
 type Clock struct {
 	period time.Duration
 	shards []*clockShard
@@ -36,10 +42,14 @@ type Clock struct {
 	wg     sync.WaitGroup
 }
 
+// clockPhases is how many phases a period has.
+const clockPhases = 4
+
 type clockShard struct {
 	period  time.Duration
 	mu      sync.Mutex
-	entries []*ClockEntry
+	entries [clockPhases][]*ClockEntry
+	added   int // entries ever added, for the next phase
 	scratch []*ClockEntry
 	ticks   atomic.Uint64
 	late    atomic.Uint64
@@ -51,6 +61,7 @@ type clockShard struct {
 type ClockEntry struct {
 	t       Tickable
 	shard   *clockShard
+	phase   int
 	idx     int
 	stopped atomic.Bool
 }
@@ -87,8 +98,10 @@ func (c *Clock) Add(t Tickable) *ClockEntry {
 	s := c.shards[int(c.next.Add(1))%len(c.shards)]
 	e := &ClockEntry{t: t, shard: s}
 	s.mu.Lock()
-	e.idx = len(s.entries)
-	s.entries = append(s.entries, e)
+	e.phase = s.added % clockPhases
+	s.added++
+	e.idx = len(s.entries[e.phase])
+	s.entries[e.phase] = append(s.entries[e.phase], e)
 	s.mu.Unlock()
 	return e
 }
@@ -101,12 +114,13 @@ func (e *ClockEntry) Stop() {
 	}
 	s := e.shard
 	s.mu.Lock()
-	last := len(s.entries) - 1
-	if e.idx <= last && s.entries[e.idx] == e {
-		s.entries[e.idx] = s.entries[last]
-		s.entries[e.idx].idx = e.idx
-		s.entries[last] = nil
-		s.entries = s.entries[:last]
+	list := s.entries[e.phase]
+	last := len(list) - 1
+	if e.idx <= last && list[e.idx] == e {
+		list[e.idx] = list[last]
+		list[e.idx].idx = e.idx
+		list[last] = nil
+		s.entries[e.phase] = list[:last]
 	}
 	s.mu.Unlock()
 }
@@ -134,7 +148,9 @@ func (c *Clock) Stats() ClockStats {
 	st := ClockStats{Shards: len(c.shards)}
 	for _, s := range c.shards {
 		s.mu.Lock()
-		st.Entries += len(s.entries)
+		for _, l := range s.entries {
+			st.Entries += len(l)
+		}
 		s.mu.Unlock()
 		st.Ticks += s.ticks.Load()
 		st.Late += s.late.Load()
@@ -145,10 +161,11 @@ func (c *Clock) Stats() ClockStats {
 }
 
 func (s *clockShard) run(ctx context.Context, start time.Time) {
-	timer := time.NewTimer(s.period)
+	step := s.period / clockPhases
+	timer := time.NewTimer(step)
 	defer timer.Stop()
-	for k := int64(1); ; k++ {
-		deadline := start.Add(time.Duration(k) * s.period)
+	for k := int64(clockPhases); ; k++ {
+		deadline := start.Add(time.Duration(k) * step)
 		timer.Reset(time.Until(deadline))
 		select {
 		case <-ctx.Done():
@@ -159,13 +176,14 @@ func (s *clockShard) run(ctx context.Context, start time.Time) {
 		if behind := now.Sub(deadline); behind > s.period/4 {
 			s.late.Add(1)
 			if missed := int64(behind / s.period); missed > 0 {
-				// Do not burst to catch up: skip to the current deadline.
+				// Do not burst to catch up: skip whole periods, so each
+				// phase keeps its place.
 				s.skipped.Add(uint64(missed))
-				k += missed
-				deadline = start.Add(time.Duration(k) * s.period)
+				k += missed * clockPhases
+				deadline = start.Add(time.Duration(k) * step)
 			}
 		}
-		s.tick(deadline)
+		s.tick(int(k%clockPhases), deadline)
 		if busy := time.Since(now); int64(busy) > s.maxBusy.Load() {
 			s.maxBusy.Store(int64(busy))
 		}
@@ -174,10 +192,12 @@ func (s *clockShard) run(ctx context.Context, start time.Time) {
 
 // tick calls every entry once. It copies the list so that Tickables may
 // add or stop entries, including their own, while being called.
-func (s *clockShard) tick(deadline time.Time) {
-	s.ticks.Add(1)
+func (s *clockShard) tick(phase int, deadline time.Time) {
+	if phase == 0 {
+		s.ticks.Add(1)
+	}
 	s.mu.Lock()
-	s.scratch = append(s.scratch[:0], s.entries...)
+	s.scratch = append(s.scratch[:0], s.entries[phase]...)
 	s.mu.Unlock()
 	for _, e := range s.scratch {
 		if e.stopped.Load() {

@@ -3,6 +3,7 @@ package media
 import (
 	"context"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -75,4 +76,56 @@ func ExampleClock() {
 	<-done
 	fmt.Println("frames:", frames)
 	// Output: frames: 3
+}
+
+// Entries are spread over the phases of a period: each is still ticked
+// once a period, but only a quarter of them at a time.
+func TestClockSpreadsEntriesOverThePeriod(t *testing.T) {
+	c := NewClock(context.Background(), 20*time.Millisecond, 1)
+	defer c.Close()
+	const n = 8
+	var mu sync.Mutex
+	seen := map[int][]time.Time{}
+	for i := range n {
+		c.Add(TickFunc(func(deadline time.Time) bool {
+			mu.Lock()
+			defer mu.Unlock()
+			seen[i] = append(seen[i], deadline)
+			return len(seen[i]) < 3
+		}))
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		mu.Lock()
+		done := 0
+		for _, d := range seen {
+			if len(d) >= 3 {
+				done++
+			}
+		}
+		mu.Unlock()
+		if done == n {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("ticks: %v", seen)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	phases := map[time.Duration]int{}
+	first := seen[0][0]
+	for i, d := range seen {
+		// Every entry's own deadlines are whole periods apart (more than one
+		// only when a loaded machine made the clock skip).
+		if g1, g2 := d[1].Sub(d[0]), d[2].Sub(d[1]); g1 <= 0 || g2 <= 0 || g1%(20*time.Millisecond) != 0 || g2%(20*time.Millisecond) != 0 {
+			t.Fatalf("entry %d deadlines %v", i, d)
+		}
+		off := (d[0].Sub(first)%(20*time.Millisecond) + 20*time.Millisecond) % (20 * time.Millisecond)
+		phases[off]++
+	}
+	if len(phases) != clockPhases {
+		t.Fatalf("entries fell in %d phases (%v), want %d", len(phases), phases, clockPhases)
+	}
 }
